@@ -19,7 +19,7 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -273,7 +273,7 @@ class VirtualClock:
             for w in woken:
                 self._fire(w)
             await self._settle({w.loop for w in woken if w.loop is not None}, settle)
-        await self._settle(set(), settle)
+        await self._settle((), settle)
 
     async def run_until_idle(self, *, limit: float = 86_400.0, settle: int = 5) -> None:
         """`advance_async` from deadline to deadline until nothing is pending (or ``limit``)."""
@@ -281,10 +281,10 @@ class VirtualClock:
         while (deadline := self.next_deadline()) is not None and deadline <= end:
             await self.advance_async(max(0.0, deadline - self.monotonic()), settle=settle)
 
-    async def _settle(self, loops: set[asyncio.AbstractEventLoop], turns: int) -> None:
+    async def _settle(self, loops: Iterable[asyncio.AbstractEventLoop], turns: int) -> None:
         here = asyncio.get_running_loop()
-        for loop in loops - {here}:
-            if loop.is_closed():
+        for loop in loops:
+            if loop is here or loop.is_closed():
                 continue
             # Two round trips: the first runs after the wake-up callback, the second after
             # the woken task's step that the wake-up scheduled.
