@@ -1,1 +1,1 @@
-"""The production layer of a trading system on ib_async: connection, watchdog, orders, market data."""
+"""Production layer of a trading system on ib_async: connection, watchdog, orders, data."""

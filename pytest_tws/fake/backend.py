@@ -1,0 +1,115 @@
+"""Everything one fake TWS shares among its client sessions. Lives on the fake's loop thread."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from pytest_tws.fake.pacing import DEFAULT_KICK_AFTER_WINDOWS, DEFAULT_MAX_MESSAGES_PER_SECOND
+from pytest_tws.fake.transcript import Transcript
+from pytest_tws.model.broker import Broker
+from pytest_tws.model.catalog import Catalog
+from pytest_tws.model.contracts import ContractSpec
+from tws_core.clock import Clock
+
+if TYPE_CHECKING:
+    from pytest_tws.fake.session import Session
+
+log = logging.getLogger("pytest_tws.fake")
+
+EASTERN = ZoneInfo("America/New_York")
+
+
+@dataclass
+class Limits:
+    """TWS's limits, adjustable per fake (a real TWS's depend on the account's packs)."""
+
+    messages_per_second: int = DEFAULT_MAX_MESSAGES_PER_SECOND
+    kick_after_windows: int = DEFAULT_KICK_AFTER_WINDOWS
+    market_data_lines: int = 100
+
+
+@dataclass(frozen=True)
+class FarmStatus:
+    code: int
+    farm: str
+
+
+#: What TWS reports right after startApi when all farms are up.
+STARTUP_FARMS: tuple[FarmStatus, ...] = (
+    FarmStatus(2104, "usfarm"),
+    FarmStatus(2106, "ushmds"),
+    FarmStatus(2158, "secdefnj"),
+)
+
+
+class Backend:
+    """Broker, catalog, sessions and records of one fake. `reset()` rebuilds it."""
+
+    def __init__(
+        self,
+        accounts: Sequence[str],
+        seed: int,
+        clock: Clock,
+        wall_monotonic: Callable[[], float],
+        limits: Limits | None = None,
+    ) -> None:
+        self.account_names = tuple(accounts)
+        self.seed = seed
+        self.clock = clock
+        self.wall_monotonic = wall_monotonic
+        """real time for the message-rate limit: a socket's rate is a physical quantity"""
+        self.limits = limits or Limits()
+        self.transcript = Transcript()
+        self.sessions: dict[int, Session] = {}
+        """clientId -> the session that holds it"""
+        self.all_sessions: set[Session] = set()
+        self.extensions: dict[str, Any] = {}
+        """area name -> state an area of handlers keeps (market data, orders)"""
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Fresh broker state, as if a new paper account had just logged in."""
+        self.rng = random.Random(self.seed)
+        self.broker = Broker(self.account_names)
+        self.catalog = Catalog(self.today())
+        self.extensions = {}
+
+    def mark_price(self, spec: ContractSpec) -> float:
+        """The price positions are valued at: the market simulator's, once it is running."""
+        pricer = self.extensions.get("pricer")
+        if pricer is not None:
+            return float(pricer(spec))
+        underlying = self.catalog.underlying(spec.symbol)
+        return underlying.reference_price if underlying and spec.sec_type == "STK" else 0.0
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return self.now().astimezone(EASTERN).date()
+
+    def connection_time_text(self) -> str:
+        """The handshake's time field, as TWS writes it: `20261125 11:05:21 EST`."""
+        now = self.now().astimezone(EASTERN)
+        return f"{now:%Y%m%d %H:%M:%S} {now.tzname()}"
+
+    def claim_client_id(self, session: Session, client_id: int) -> bool:
+        holder = self.sessions.get(client_id)
+        if holder is not None and holder is not session and not holder.closed:
+            return False
+        self.sessions[client_id] = session
+        return True
+
+    def release(self, session: Session) -> None:
+        self.all_sessions.discard(session)
+        if session.client_id is not None and self.sessions.get(session.client_id) is session:
+            del self.sessions[session.client_id]
+
+    def ready_sessions(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.ready]

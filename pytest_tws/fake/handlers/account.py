@@ -1,0 +1,127 @@
+"""Account data: positions, account updates (single and multi), account summary."""
+
+from __future__ import annotations
+
+from pytest_tws.fake import layouts
+from pytest_tws.fake.backend import EASTERN, Backend
+from pytest_tws.fake.session import Handler, Session
+from pytest_tws.model.errors import Code, TwsError
+from pytest_tws.wire.fields import FieldReader
+from pytest_tws.wire.messages import In
+
+ACCOUNT_UPDATES = "account_updates"
+POSITIONS = "positions"
+
+
+def account_rows(backend: Backend, account: str) -> list[tuple[str, str, str]]:
+    """(key, value, currency) for `account`, positions valued at the fake's marks."""
+    gross = unrealized = 0.0
+    for position in backend.broker.positions_of(account):
+        mark = backend.mark_price(position.contract)
+        multiplier = float(position.contract.multiplier or 1)
+        value = position.quantity * mark * multiplier
+        gross += abs(value)
+        unrealized += value - position.quantity * position.avg_cost
+    return backend.broker.accounts[account].values(gross, unrealized)
+
+
+def _known_account(backend: Backend, account: str, req_id: int = -1) -> str:
+    if not account:
+        return backend.broker.account_names[0]
+    if account not in backend.broker.accounts:
+        raise TwsError(Code.MISSING_OR_INVALID, f"Invalid account code '{account}'", req_id)
+    return account
+
+
+def send_positions(session: Session) -> None:
+    for position in session.backend.broker.positions_of():
+        session.send(
+            layouts.position(
+                position.account, position.contract, position.quantity, position.avg_cost
+            )
+        )
+
+
+def req_positions(session: Session, r: FieldReader) -> None:
+    session.state[POSITIONS] = True
+    send_positions(session)
+    session.send(layouts.position_end())
+
+
+def cancel_positions(session: Session, r: FieldReader) -> None:
+    session.state.pop(POSITIONS, None)
+
+
+def send_account_updates(session: Session, account: str) -> None:
+    """The values, the portfolio and the time, as reqAccountUpdates streams them."""
+    backend = session.backend
+    for key, value, currency in account_rows(backend, account):
+        session.send(layouts.account_value(key, value, currency, account))
+    for position in backend.broker.positions_of(account):
+        mark = backend.mark_price(position.contract)
+        multiplier = float(position.contract.multiplier or 1)
+        market_value = position.quantity * mark * multiplier
+        session.send(
+            layouts.portfolio_value(
+                position.contract, position.quantity, mark, market_value, position.avg_cost,
+                market_value - position.quantity * position.avg_cost, 0.0, account,
+            )
+        )
+    hhmm = backend.now().astimezone(EASTERN).strftime("%H:%M")
+    session.send(layouts.account_update_time(hhmm))
+
+
+def req_account_updates(session: Session, r: FieldReader) -> None:
+    r.read_int("version")
+    subscribe = r.read_bool("subscribe")
+    account = _known_account(session.backend, r.read_str("acctCode"))
+    if not subscribe:
+        session.state.pop(ACCOUNT_UPDATES, None)
+        return
+    session.state[ACCOUNT_UPDATES] = account
+    send_account_updates(session, account)
+    session.send(layouts.account_download_end(account))
+
+
+def req_account_updates_multi(session: Session, r: FieldReader) -> None:
+    r.read_int("version")
+    req_id = r.read_int("reqId")
+    account = _known_account(session.backend, r.read_str("account"), req_id)
+    model_code = r.read_str("modelCode")
+    for key, value, currency in account_rows(session.backend, account):
+        session.send(
+            layouts.account_update_multi(req_id, account, model_code, key, value, currency)
+        )
+    session.send(layouts.account_update_multi_end(req_id))
+
+
+def cancel_account_updates_multi(session: Session, r: FieldReader) -> None:
+    """Nothing streams after the first snapshot, so there is nothing to stop."""
+
+
+def req_account_summary(session: Session, r: FieldReader) -> None:
+    r.read_int("version")
+    req_id = r.read_int("reqId")
+    r.read_str("groupName")
+    tags = {t.strip() for t in r.read_str("tags").split(",") if t.strip()}
+    everything = bool(tags & {"$LEDGER", "$LEDGER:ALL", "$LEDGER:USD"})
+    for account in session.backend.broker.account_names:
+        for key, value, currency in account_rows(session.backend, account):
+            if everything or key in tags:
+                session.send(layouts.account_summary(req_id, account, key, value, currency))
+    session.send(layouts.account_summary_end(req_id))
+
+
+def cancel_account_summary(session: Session, r: FieldReader) -> None:
+    """The summary is a snapshot here; cancelling it has nothing to stop."""
+
+
+HANDLERS: dict[In, Handler] = {
+    In.REQ_POSITIONS: req_positions,
+    In.CANCEL_POSITIONS: cancel_positions,
+    In.REQ_ACCT_DATA: req_account_updates,
+    In.REQ_ACCOUNT_UPDATES_MULTI: req_account_updates_multi,
+    In.CANCEL_ACCOUNT_UPDATES_MULTI: cancel_account_updates_multi,
+    In.REQ_ACCOUNT_SUMMARY: req_account_summary,
+    In.CANCEL_ACCOUNT_SUMMARY: cancel_account_summary,
+}

@@ -1,0 +1,246 @@
+"""FakeTWS: the public face of the fake. It runs on its own thread and event loop, like a real
+TWS in another process, so a test that blocks its own loop cannot freeze it.
+
+Control methods may be called from any thread; they run on the fake's loop and wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from pytest_tws.fake.backend import Backend, Limits
+from pytest_tws.fake.handlers import HANDLERS
+from pytest_tws.fake.session import Session
+from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
+from pytest_tws.model.accounts import DEFAULT_ACCOUNT
+from pytest_tws.model.broker import Broker
+from tws_core.clock import Clock, SystemClock
+
+log = logging.getLogger("pytest_tws.fake")
+
+T = TypeVar("T")
+
+#: How long a control call waits for the fake's loop before giving up.
+CONTROL_TIMEOUT = 10.0
+
+
+class FakeTWS:
+    """A fake TWS / IB Gateway speaking the real TWS API socket protocol (server version 178).
+
+    Example::
+
+        with FakeTWS() as tws:
+            ib.connect(tws.host, tws.port, clientId=1)
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        accounts: Sequence[str] = (DEFAULT_ACCOUNT,),
+        seed: int = 0,
+        clock: Clock | None = None,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
+        self._host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self.clock: Clock = clock or SystemClock()
+        self.seed = seed
+        self._backend = Backend(tuple(accounts), seed, self.clock, time.monotonic, limits)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._stopping: asyncio.Event | None = None
+
+    # where clients connect
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("FakeTWS is not started")
+        return self._port
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    # state a test reads
+
+    @property
+    def backend(self) -> Backend:
+        """The fake's state. Touch it only through `call()` while clients are connected."""
+        return self._backend
+
+    @property
+    def broker(self) -> Broker:
+        return self._backend.broker
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return self._backend.account_names
+
+    @property
+    def limits(self) -> Limits:
+        return self._backend.limits
+
+    @property
+    def transcript(self) -> Transcript:
+        return self._backend.transcript
+
+    @property
+    def frames(self) -> list[Frame]:
+        return self._backend.transcript.frames
+
+    @property
+    def failures(self) -> list[ServerFailure]:
+        return self._backend.transcript.failures
+
+    def client_ids(self) -> list[int]:
+        """clientIds of the sessions that have completed startApi."""
+        return self.call(lambda: sorted(s.client_id for s in self._backend.ready_sessions()
+                                        if s.client_id is not None))
+
+    # lifecycle
+
+    def start(self) -> FakeTWS:
+        """Start listening on a thread of its own; returns once connections are accepted."""
+        if self._thread is not None:
+            return self
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(
+            target=self._run_thread, args=(started,), name="FakeTWS", daemon=True
+        )
+        self._thread.start()
+        try:
+            started.result(timeout=CONTROL_TIMEOUT)
+        except BaseException:
+            self._thread.join(timeout=CONTROL_TIMEOUT)
+            self._thread = None
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Close every client and the listener, and end the thread. Idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if self._stopping is not None:
+            loop.call_soon_threadsafe(self._stopping.set)
+        thread.join(timeout=CONTROL_TIMEOUT)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> FakeTWS:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> FakeTWS:
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)
+
+    def serve_forever(self, ready: Callable[[FakeTWS], None] | None = None) -> None:
+        """Run in the foreground (the CLI) until `stop()` or KeyboardInterrupt."""
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._serve(ready))
+        finally:
+            self._loop.close()
+            self._loop = None
+
+    # control
+
+    def call(self, fn: Callable[[], T], timeout: float = CONTROL_TIMEOUT) -> T:
+        """Run `fn` on the fake's loop and return its result (directly if already there)."""
+        loop = self._loop
+        if loop is None:
+            return fn()
+        try:
+            if asyncio.get_running_loop() is loop:
+                return fn()
+        except RuntimeError:
+            pass
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return future.result(timeout=timeout)
+
+    def reset(self) -> None:
+        """Drop every client and start from a fresh broker, catalog and transcript."""
+
+        def reset_on_loop() -> None:
+            for session in list(self._backend.all_sessions):
+                session.drop()
+            self._backend.rebuild()
+            self._backend.transcript.clear()
+
+        self.call(reset_on_loop)
+
+    def drop_clients(self) -> None:
+        """Close every client socket with no message (a crash, or a network cut at TWS)."""
+        self.call(lambda: [s.drop() for s in list(self._backend.all_sessions)])
+
+    def add_hook(self, name: str, value: Any) -> None:
+        """Install an extension on the backend (e.g. a pricer) from any thread."""
+        self.call(lambda: self._backend.extensions.__setitem__(name, value))
+
+    # internals
+
+    def _run_thread(self, started: concurrent.futures.Future[None]) -> None:
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._serve(lambda _: started.set_result(None)))
+        except BaseException as exc:
+            if not started.done():
+                started.set_exception(exc)
+            else:
+                log.exception("FakeTWS loop failed")
+        finally:
+            self._loop.close()
+
+    async def _serve(self, ready: Callable[[FakeTWS], None] | None) -> None:
+        self._stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: Session(self._backend, HANDLERS), self._host, self._requested_port
+        )
+        self._port = self._server.sockets[0].getsockname()[1]
+        log.info("FakeTWS listening on %s:%s", self._host, self._port)
+        if ready is not None:
+            ready(self)
+        try:
+            await self._stopping.wait()
+        finally:
+            self._server.close()
+            for session in list(self._backend.all_sessions):
+                session.drop()
+            await self._server.wait_closed()
+            self._server = None
+
+    def request_stop(self) -> None:
+        """Ask a foreground `serve_forever` to end (safe from signal handlers)."""
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None:
+            loop.call_soon_threadsafe(stopping.set)

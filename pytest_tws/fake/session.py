@@ -1,0 +1,186 @@
+"""One client connection: handshake, framing, the rate limit, and dispatch to handlers.
+
+    bytes ─► HandshakeReader ─► FrameReader ─► rate limit ─► HANDLERS[In] ─► layouts ─► bytes
+
+A client that sends something undecodable is closed with a logged reason; nothing it does
+can disturb another session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pytest_tws.fake.backend import Backend
+from pytest_tws.fake.layouts import Fields, error
+from pytest_tws.fake.pacing import MessageRateLimit
+from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
+from pytest_tws.wire.fields import FieldError, FieldReader, encode_field
+from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame
+from pytest_tws.wire.handshake import HandshakeError, HandshakeReader, negotiate_version
+from pytest_tws.wire.messages import In
+
+log = logging.getLogger("pytest_tws.fake")
+
+Handler = Callable[["Session", FieldReader], None]
+
+
+class UnimplementedMessage(Exception):
+    """A well-formed request this fake does not implement (yet)."""
+
+    def __init__(self, message_id: In) -> None:
+        super().__init__(f"{message_id.name} (id {int(message_id)}) is not implemented")
+
+
+class Session(asyncio.Protocol):
+    """The fake's side of one client socket."""
+
+    def __init__(self, backend: Backend, handlers: Mapping[In, Handler]) -> None:
+        self.backend = backend
+        self._handlers = handlers
+        self._handshake: HandshakeReader | None = HandshakeReader()
+        self._frames = FrameReader()
+        self._rate = MessageRateLimit(
+            backend.limits.messages_per_second, kick_after=backend.limits.kick_after_windows
+        )
+        self._transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.server_version = 0
+        self.client_id: int | None = None
+        self.ready = False
+        """startApi accepted: the client may be sent anything"""
+        self.closed = False
+        self.state: dict[str, Any] = {}
+        """area name -> per-session state of an area of handlers (subscriptions, …)"""
+        self.close_callbacks: list[Callable[[Session], None]] = []
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self.backend.all_sessions.add(self)
+        log.info("client connected from %s", self.peer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.ready = False
+        self.backend.release(self)
+        for callback in self.close_callbacks:
+            try:
+                callback(self)
+            except Exception:
+                log.exception("close callback failed for client %s", self.client_id)
+        log.info("client %s (%s) disconnected", self._who(), self.peer)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            if self._handshake is not None:
+                handshake, data = self._handshake.feed(data)
+                if handshake is None:
+                    return
+                self._handshake = None
+                self.server_version = negotiate_version(handshake)
+                log.debug("handshake from %s: %s -> v%d", self.peer, handshake, self.server_version)
+                self._write(
+                    [self.server_version, self.backend.connection_time_text()], "SERVER_VERSION"
+                )
+            frames = self._frames.feed(data)
+        except (HandshakeError, FrameError) as exc:
+            self.close(f"bad input: {exc}", failure=True)
+            return
+        for fields in frames:
+            self._on_frame(fields)
+            if self.closed:
+                return
+
+    # sending
+
+    def send(self, fields: Fields) -> None:
+        """Send one message; quietly nothing if the socket is already gone."""
+        if self._transport is None or self.closed or self._transport.is_closing():
+            return
+        self._write(fields)
+
+    def send_error(self, req_id: int, code: Code | int, text: str | None = None) -> None:
+        self.send(error(req_id, int(code), text if text is not None else error_text(Code(code))))
+
+    def close(self, reason: str, failure: bool = False) -> None:
+        """Close this client (its pending output is flushed first) with a logged reason."""
+        if self.closed:
+            return
+        self.closed = True
+        log.warning("closing client %s (%s): %s", self._who(), self.peer, reason)
+        if failure:
+            self.backend.transcript.fail("bad input", reason, self.client_id)
+        if self._transport is not None:
+            self._transport.close()
+
+    def drop(self) -> None:
+        """Cut the socket at once with no message, as a crashing or restarting TWS does."""
+        self.closed = True
+        if self._transport is not None:
+            self._transport.abort()
+
+    # internals
+
+    def _who(self) -> str:
+        return "?" if self.client_id is None else str(self.client_id)
+
+    def _write(self, values: Fields, label: str = "") -> None:
+        fields = [encode_field(v) for v in values]
+        self.backend.transcript.record("<<", self.client_id, fields, label)
+        assert self._transport is not None
+        self._transport.write(encode_frame(fields))
+
+    def _on_frame(self, fields: list[str]) -> None:
+        self.backend.transcript.record(">>", self.client_id, fields)
+        verdict = self._rate.record(self.backend.wall_monotonic())
+        if verdict.exceeded:
+            text = error_text(
+                Code.MAX_RATE_EXCEEDED, self._rate.limit, verdict.received, verdict.violations
+            )
+            self.send_error(NO_REQUEST_ID, Code.MAX_RATE_EXCEEDED, text)
+        if verdict.disconnect:
+            self.close(f"message rate over {self._rate.limit}/s in {verdict.violations} windows")
+            return
+        try:
+            message_id = In(int(fields[0]))
+        except ValueError:
+            self.close(f"unknown message id {fields[0]!r}", failure=True)
+            return
+        if not self.ready and message_id is not In.START_API:
+            log.warning("client at %s sent %s before startApi; ignored", self.peer, message_id.name)
+            return
+        self._dispatch(message_id, fields)
+
+    def _dispatch(self, message_id: In, fields: list[str]) -> None:
+        handler = self._handlers.get(message_id)
+        try:
+            if handler is None:
+                raise UnimplementedMessage(message_id)
+            handler(self, FieldReader(fields, 1))
+        except TwsError as exc:
+            self.send_error(exc.req_id, exc.code, exc.message)
+        except FieldError as exc:
+            self.backend.transcript.fail(
+                "undecodable request", f"{message_id.name}: {exc}", self.client_id
+            )
+            text = error_text(Code.MISSING_OR_INVALID, "?", exc)
+            self.send_error(NO_REQUEST_ID, Code.MISSING_OR_INVALID, text)
+        except UnimplementedMessage as exc:
+            log.warning("client %s: %s", self._who(), exc)
+            self.backend.transcript.fail("unimplemented request", str(exc), self.client_id)
+        except Exception as exc:
+            log.exception("handler for %s failed", message_id.name)
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self.backend.transcript.fail(
+                "handler exception", f"{message_id.name}: {detail}", self.client_id
+            )

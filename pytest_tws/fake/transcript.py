@@ -1,0 +1,103 @@
+"""Recent frames in both directions, and the server-side failures a test must hear about."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pytest_tws.wire.messages import In, Out
+
+#: How many frames a failure report can show.
+TRANSCRIPT_LENGTH = 400
+
+
+def message_name(direction: str, fields: Sequence[str]) -> str:
+    """`REQ_MKT_DATA`-style name of a frame's message id, or `?id` when unknown."""
+    if not fields:
+        return "?"
+    ids = In if direction == ">>" else Out
+    try:
+        return ids(int(fields[0])).name
+    except ValueError:
+        return f"?{fields[0]}"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One message on one client's socket. `>>` is client to fake, `<<` fake to client."""
+
+    direction: str
+    client_id: int | None
+    fields: tuple[str, ...]
+    label: str = ""
+    """a name for frames that are not messages (the handshake answer)"""
+
+    @property
+    def name(self) -> str:
+        return self.label or message_name(self.direction, self.fields)
+
+    def __str__(self) -> str:
+        who = "-" if self.client_id is None else str(self.client_id)
+        body = "|".join(self.fields if self.label else self.fields[1:])
+        if len(body) > 240:
+            body = body[:240] + "…"
+        return f"{self.direction} client {who} {self.name}: {body}"
+
+
+@dataclass(frozen=True)
+class ServerFailure:
+    """Something the fake could not do: a handler crash, an undecodable or unimplemented
+    request. The fixture fails the test with these at teardown."""
+
+    kind: str
+    message: str
+    client_id: int | None = None
+
+    def __str__(self) -> str:
+        who = "" if self.client_id is None else f" (client {self.client_id})"
+        return f"{self.kind}{who}: {self.message}"
+
+
+class Transcript:
+    """Thread-safe ring of recent frames plus the list of failures."""
+
+    def __init__(self, length: int = TRANSCRIPT_LENGTH) -> None:
+        self._frames: deque[Frame] = deque(maxlen=length)
+        self._failures: list[ServerFailure] = []
+        self._lock = threading.Lock()
+
+    def record(
+        self, direction: str, client_id: int | None, fields: Sequence[str], label: str = ""
+    ) -> None:
+        with self._lock:
+            self._frames.append(Frame(direction, client_id, tuple(fields), label))
+
+    def fail(self, kind: str, message: str, client_id: int | None = None) -> None:
+        with self._lock:
+            self._failures.append(ServerFailure(kind, message, client_id))
+
+    @property
+    def frames(self) -> list[Frame]:
+        with self._lock:
+            return list(self._frames)
+
+    @property
+    def failures(self) -> list[ServerFailure]:
+        with self._lock:
+            return list(self._failures)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames.clear()
+            self._failures.clear()
+
+    def take_failures(self) -> list[ServerFailure]:
+        """Return the failures so far and forget them."""
+        with self._lock:
+            failures, self._failures = self._failures, []
+            return failures
+
+    def tail(self, count: int = 30) -> str:
+        return "\n".join(str(frame) for frame in self.frames[-count:])

@@ -1,0 +1,1 @@
+"""Broker state, contract catalog, market simulator and matching: pure state, no I/O."""
