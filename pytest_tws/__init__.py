@@ -1,1 +1,5 @@
 """pytest-tws: a fake TWS speaking the real TWS API, and a pytest plugin around it."""
+
+from pytest_tws.fake import FakeTWS, Limits
+
+__all__ = ["FakeTWS", "Limits"]
