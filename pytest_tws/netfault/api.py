@@ -1,0 +1,210 @@
+"""Toxiproxy's REST API (v2.12.0): routing, JSON bodies and Go-compatible responses."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .collection import ProxyCollection, ProxySpec
+from .errors import ApiError, missing_field, toxic_not_found
+from .httpd import Request, Response
+from .jsonutil import decode_body, get_bool, get_str, go_dumps, object_fields
+from .proxy import Proxy
+from .toxics import Toxic, parse_new_toxic, parse_toxic_update
+
+VERSION = "2.12.0"
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def json_response(status: int, value: Any) -> Response:
+    return Response(status, go_dumps(value), JSON)
+
+
+def text_response(status: int, text: str) -> Response:
+    # What Go's http.Error sends.
+    return Response(status, text.encode(), TEXT, [("X-Content-Type-Options", "nosniff")])
+
+
+def error_response(error: ApiError) -> Response:
+    body = go_dumps({"error": error.message, "status": error.status}).decode() + "\n"
+    return text_response(error.status, body)
+
+
+def _proxy_spec(fields: dict[str, Any], defaults: ProxySpec) -> ProxySpec:
+    where = "proxy.Proxy"
+    return ProxySpec(
+        name=get_str(fields, "name", defaults.name, where),
+        listen=get_str(fields, "listen", defaults.listen, where),
+        upstream=get_str(fields, "upstream", defaults.upstream, where),
+        enabled=get_bool(fields, "enabled", defaults.enabled, where),
+    )
+
+
+class Api:
+    """Maps requests to the proxy collection. Handlers run one at a time, like Go's locks."""
+
+    def __init__(self, collection: ProxyCollection) -> None:
+        self.collection = collection
+        self._lock = asyncio.Lock()
+        self._routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
+            (("proxies",), {"GET": self.proxy_index, "POST": self.proxy_create}),
+            (("populate",), {"POST": self.populate}),
+            (("reset",), {"POST": self.reset}),
+            (("version",), {"GET": self.version}),
+            (
+                ("proxies", "*"),
+                {
+                    "GET": self.proxy_show,
+                    "POST": self.proxy_update,
+                    "PATCH": self.proxy_update,
+                    "DELETE": self.proxy_delete,
+                },
+            ),
+            (("proxies", "*", "toxics"), {"GET": self.toxic_index, "POST": self.toxic_create}),
+            (
+                ("proxies", "*", "toxics", "*"),
+                {
+                    "GET": self.toxic_show,
+                    "POST": self.toxic_update,
+                    "PATCH": self.toxic_update,
+                    "DELETE": self.toxic_delete,
+                },
+            ),
+        ]
+
+    async def handle(self, request: Request) -> Response:
+        response = await self._dispatch(request)
+        response.headers.append(("X-Toxiproxy-Request-Id", uuid.uuid4().hex[:20]))
+        return response
+
+    async def _dispatch(self, request: Request) -> Response:
+        if request.headers.get("user-agent", "").startswith("Mozilla/"):
+            return text_response(403, "User agent not allowed\n")
+        segments = urlsplit(request.target).path.split("/")[1:]
+        for pattern, handlers in self._routes:
+            if len(pattern) != len(segments):
+                continue
+            pairs = list(zip(pattern, segments, strict=True))
+            if any(not s or (p != "*" and p != s) for p, s in pairs):
+                continue
+            handler = handlers.get(request.method)
+            if handler is None:
+                return Response(405)
+            args = [unquote(s) for p, s in pairs if p == "*"]
+            async with self._lock:
+                try:
+                    return await handler(request, *args)
+                except ApiError as exc:
+                    return error_response(exc)
+        return text_response(404, "404 page not found\n")
+
+    # -- proxies -------------------------------------------------------------------------
+
+    async def proxy_index(self, request: Request) -> Response:
+        proxies = self.collection.proxies
+        return json_response(200, {name: proxies[name].to_json() for name in sorted(proxies)})
+
+    async def proxy_create(self, request: Request) -> Response:
+        fields = object_fields(decode_body(request.body), "proxy.Proxy")
+        spec = _proxy_spec(fields, ProxySpec("", "", ""))
+        if not spec.name:
+            raise missing_field("name")
+        if not spec.upstream:
+            raise missing_field("upstream")
+        proxy = await self.collection.add(spec)
+        return json_response(201, proxy.to_json())
+
+    async def populate(self, request: Request) -> Response:
+        try:
+            specs = self._populate_specs(decode_body(request.body))
+        except ApiError as exc:
+            return self._populate_response([], exc)
+        proxies, error = await self.collection.populate(specs)
+        return self._populate_response(proxies, error)
+
+    @staticmethod
+    def _populate_specs(value: object) -> list[ProxySpec]:
+        if not isinstance(value, list):
+            object_fields(value, "[]proxy.Proxy")  # raises the type error for non-arrays
+            raise AssertionError("unreachable")
+        specs = [_proxy_spec(object_fields(v, "proxy.Proxy"), ProxySpec("", "", "")) for v in value]
+        # Everything is validated before anything is created.
+        for number, spec in enumerate(specs, 1):
+            if not spec.name:
+                raise missing_field(f"name at proxy {number}")
+            if not spec.upstream:
+                raise missing_field(f"upstream at proxy {number}")
+        return specs
+
+    @staticmethod
+    def _populate_response(proxies: list[Proxy], error: ApiError | None) -> Response:
+        body: dict[str, Any] = {}
+        if error is not None:
+            body = {"error": error.message, "status": error.status}
+        body["proxies"] = [proxy.to_json() for proxy in proxies] or None
+        return json_response(error.status if error else 201, body)
+
+    async def proxy_show(self, request: Request, name: str) -> Response:
+        return json_response(200, self.collection.get(name).to_json())
+
+    async def proxy_update(self, request: Request, name: str) -> Response:
+        proxy = self.collection.get(name)
+        fields = object_fields(decode_body(request.body), "proxy.Proxy")
+        spec = _proxy_spec(
+            fields, ProxySpec(proxy.name, proxy.listen, proxy.upstream, proxy.enabled)
+        )
+        await proxy.update(spec.listen, spec.upstream, spec.enabled)
+        return json_response(200, proxy.to_json())
+
+    async def proxy_delete(self, request: Request, name: str) -> Response:
+        await self.collection.remove(name)
+        return Response(204)
+
+    async def reset(self, request: Request) -> Response:
+        await self.collection.reset()
+        return Response(204)
+
+    async def version(self, request: Request) -> Response:
+        body = f'{{"version": "{VERSION}"}}\n'.encode()
+        return Response(200, body, "application/json;charset=utf-8")
+
+    # -- toxics --------------------------------------------------------------------------
+
+    def _toxic(self, proxy_name: str, toxic_name: str) -> tuple[Proxy, Toxic]:
+        proxy = self.collection.get(proxy_name)
+        toxic = proxy.find_toxic(toxic_name)
+        if toxic is None:
+            raise toxic_not_found()
+        return proxy, toxic
+
+    async def toxic_index(self, request: Request, name: str) -> Response:
+        proxy = self.collection.get(name)
+        return json_response(200, [toxic.to_json() for toxic in proxy.toxics()])
+
+    async def toxic_create(self, request: Request, name: str) -> Response:
+        proxy = self.collection.get(name)
+        body = decode_body(request.body)
+        toxic = parse_new_toxic(body, lambda n: proxy.find_toxic(n) is not None)
+        proxy.add_toxic(toxic)
+        return json_response(200, toxic.to_json())
+
+    async def toxic_show(self, request: Request, name: str, toxic_name: str) -> Response:
+        _, toxic = self._toxic(name, toxic_name)
+        return json_response(200, toxic.to_json())
+
+    async def toxic_update(self, request: Request, name: str, toxic_name: str) -> Response:
+        proxy, toxic = self._toxic(name, toxic_name)
+        update = parse_toxic_update(decode_body(request.body), toxic)
+        proxy.update_toxic(toxic, update)
+        return json_response(200, toxic.to_json())
+
+    async def toxic_delete(self, request: Request, name: str, toxic_name: str) -> Response:
+        proxy, toxic = self._toxic(name, toxic_name)
+        await proxy.remove_toxic(toxic)
+        return Response(204)
