@@ -10,7 +10,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from pytest_tws.fake.market_feed import MarketFeed, StepListener
 from pytest_tws.fake.pacing import DEFAULT_KICK_AFTER_WINDOWS, DEFAULT_MAX_MESSAGES_PER_SECOND
+from pytest_tws.fake.quotes import SpecQuote, build_simulator, quote_spec
 from pytest_tws.fake.transcript import Transcript
 from pytest_tws.model.broker import Broker
 from pytest_tws.model.catalog import Catalog
@@ -71,6 +73,7 @@ class Backend:
         self.all_sessions: set[Session] = set()
         self.extensions: dict[str, Any] = {}
         """area name -> state an area of handlers keeps (market data, orders)"""
+        self.market_feed: MarketFeed | None = None
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -79,14 +82,45 @@ class Backend:
         self.broker = Broker(self.account_names)
         self.catalog = Catalog(self.today())
         self.extensions = {}
+        self.market = build_simulator(self.catalog, self.seed, self.now())
+        """the seeded market simulator (pytest_tws.model.market), one per rebuild"""
+        if self.market_feed is not None:
+            self.market_feed.close()
+        self.market_feed = MarketFeed(self)
+
+    # market
+
+    def sync_market(self) -> None:
+        """Bring the simulator to the clock's current time (it never runs back)."""
+        self.market.advance_to(self.now().timestamp())
+
+    def quote(self, spec: ContractSpec) -> SpecQuote:
+        """bid/ask/last (and sizes) of a stock or option at the clock's current time.
+
+        Raises:
+            UnknownSymbolError: the underlying is not simulated.
+            ValueError: a security type the simulator does not quote (BAG: price its legs).
+        """
+        self.sync_market()
+        return quote_spec(self.market, spec, self.now())
+
+    def add_market_listener(self, listener: StepListener) -> Callable[[], None]:
+        """Call `listener(backend)` after each market step and each control change (e.g. to
+        fill resting orders when the market crosses them); returns a remover. The feed runs
+        while any listener is registered, so remove it when nothing rests."""
+        assert self.market_feed is not None
+        return self.market_feed.add_step_listener(listener)
 
     def mark_price(self, spec: ContractSpec) -> float:
-        """The price positions are valued at: the market simulator's, once it is running."""
+        """The price positions are valued at: the simulator's mid (or an installed pricer)."""
         pricer = self.extensions.get("pricer")
         if pricer is not None:
             return float(pricer(spec))
-        underlying = self.catalog.underlying(spec.symbol)
-        return underlying.reference_price if underlying and spec.sec_type == "STK" else 0.0
+        try:
+            return self.quote(spec).mid
+        except (KeyError, ValueError):
+            underlying = self.catalog.underlying(spec.symbol)
+            return underlying.reference_price if underlying and spec.sec_type == "STK" else 0.0
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -236,6 +236,8 @@ class FakeTWS:
             self._server.close()
             for session in list(self._backend.all_sessions):
                 session.drop()
+            if self._backend.market_feed is not None:
+                self._backend.market_feed.cancel_task()
             await self._server.wait_closed()
             self._server = None
 

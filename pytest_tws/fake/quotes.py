@@ -1,0 +1,90 @@
+"""The fake's market: a seeded simulator built from the catalog, and quotes for a ContractSpec.
+
+The simulator (pytest_tws.model.market) knows symbols and times; this module maps the fake's
+contracts and clock onto it. Pure functions of their arguments: the backend passes the time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pytest_tws.model.catalog import Catalog
+from pytest_tws.model.contracts import ContractSpec
+from pytest_tws.model.market import DEFAULT_UNDERLYINGS, MarketSimulator, OptionQuote, Quote
+
+EASTERN = ZoneInfo("America/New_York")
+
+#: Sessions roll (previous close := last, volume 0) at the start of US pre-market trading.
+SESSION_ROLL = time(4, 0)
+
+
+def session_start(t: float) -> float:
+    """The latest 04:00 New York time at or before epoch second `t` (DST-correct)."""
+    local = datetime.fromtimestamp(t, tz=EASTERN)
+    day = local.date() if local.time() >= SESSION_ROLL else local.date() - timedelta(days=1)
+    return datetime.combine(day, SESSION_ROLL, tzinfo=EASTERN).timestamp()
+
+
+def build_simulator(catalog: Catalog, seed: int, start: datetime) -> MarketSimulator:
+    """A simulator with every catalog underlying at its reference price and volatility."""
+    market = MarketSimulator(
+        seed=seed, start=start.timestamp(), defaults=False, session_start=session_start
+    )
+    for underlying in catalog.underlyings:
+        known = DEFAULT_UNDERLYINGS.get(underlying.symbol)
+        market.add_underlying(
+            underlying.symbol,
+            underlying.reference_price,
+            underlying.volatility,
+            dividend_yield=known.dividend_yield if known is not None else 0.0,
+        )
+    return market
+
+
+@dataclass(frozen=True)
+class SpecQuote:
+    """Top of book of one contract, stock or option, with the model's full record of it."""
+
+    bid: float
+    ask: float
+    last: float
+    bid_size: int
+    ask_size: int
+    last_size: int
+    stock: Quote | None = None
+    option: OptionQuote | None = None
+
+    @property
+    def mid(self) -> float:
+        if self.bid > 0 and self.ask > 0:
+            return 0.5 * (self.bid + self.ask)
+        return self.last
+
+
+def option_expiry(spec: ContractSpec) -> date:
+    text = spec.last_trade_date
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+def quote_spec(market: MarketSimulator, spec: ContractSpec, now: datetime) -> SpecQuote:
+    """The quote of a stock or an option at the market's current time.
+
+    Raises:
+        UnknownSymbolError: the underlying is not simulated.
+        ValueError: a security type other than STK or OPT.
+    """
+    if spec.sec_type == "STK":
+        q = market.quote(spec.symbol)
+        return SpecQuote(q.bid, q.ask, q.last, q.bid_size, q.ask_size, q.last_size, stock=q)
+    if spec.sec_type == "OPT":
+        o = market.option_quote(
+            spec.under_symbol or spec.symbol,
+            option_expiry(spec),
+            spec.strike,
+            spec.right,
+            now=now.astimezone(EASTERN),
+        )
+        return SpecQuote(o.bid, o.ask, o.last, o.bid_size, o.ask_size, o.last_size, option=o)
+    raise ValueError(f"no simulated quotes for secType {spec.sec_type!r}")
