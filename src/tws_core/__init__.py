@@ -1,1 +1,43 @@
 """Production layer of a trading system on ib_async: connection, watchdog, orders, data."""
+
+from __future__ import annotations
+
+from tws_core.clock import Clock, RestartWindow, SystemClock
+from tws_core.connection import (
+    ClientIdInUseError,
+    ConnectError,
+    ConnectionManager,
+    HealthCheckError,
+    NotConnectedError,
+)
+from tws_core.errors import ErrorCategory, Severity, TwsApiError, TwsCoreError, classify
+from tws_core.events import (
+    ConnectionEvents,
+    ConnectionLost,
+    ConnectionState,
+    ConnectivityRestored,
+    StateChange,
+    TwsErrorEvent,
+)
+
+__all__ = [
+    "ClientIdInUseError",
+    "Clock",
+    "ConnectError",
+    "ConnectionEvents",
+    "ConnectionLost",
+    "ConnectionManager",
+    "ConnectionState",
+    "ConnectivityRestored",
+    "ErrorCategory",
+    "HealthCheckError",
+    "NotConnectedError",
+    "RestartWindow",
+    "Severity",
+    "StateChange",
+    "SystemClock",
+    "TwsApiError",
+    "TwsCoreError",
+    "TwsErrorEvent",
+    "classify",
+]
