@@ -276,7 +276,11 @@ class VirtualClock:
         await self._settle((), settle)
 
     async def run_until_idle(self, *, limit: float = 86_400.0, settle: int = 5) -> None:
-        """`advance_async` from deadline to deadline until nothing is pending (or ``limit``)."""
+        """`advance_async` from deadline to deadline until nothing is pending (or ``limit``).
+
+        Tasks just created get ``settle`` turns first, so their first sleeps count.
+        """
+        await self._settle((), settle)
         end = self.monotonic() + limit
         while (deadline := self.next_deadline()) is not None and deadline <= end:
             await self.advance_async(max(0.0, deadline - self.monotonic()), settle=settle)
