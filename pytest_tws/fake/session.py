@@ -47,6 +47,9 @@ class Session(asyncio.Protocol):
             backend.limits.messages_per_second, kick_after=backend.limits.kick_after_windows
         )
         self._transport: asyncio.Transport | None = None
+        self._outgoing: list[bytes] = []
+        """frames not yet written: one socket write per batch, not per message"""
+        self._flush_scheduled = False
         self.peer = "?"
         self.server_version = 0
         self.client_id: int | None = None
@@ -99,7 +102,8 @@ class Session(asyncio.Protocol):
         for fields in frames:
             self._on_frame(fields)
             if self.closed:
-                return
+                break
+        self.flush()
 
     # sending
 
@@ -112,10 +116,18 @@ class Session(asyncio.Protocol):
     def send_error(self, req_id: int, code: Code | int, text: str | None = None) -> None:
         self.send(error(req_id, int(code), text if text is not None else error_text(Code(code))))
 
+    def flush(self) -> None:
+        """Write every queued frame now, in one socket write."""
+        self._flush_scheduled = False
+        if self._outgoing and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(b"".join(self._outgoing))
+        self._outgoing.clear()
+
     def close(self, reason: str, failure: bool = False) -> None:
         """Close this client (its pending output is flushed first) with a logged reason."""
         if self.closed:
             return
+        self.flush()
         self.closed = True
         log.warning("closing client %s (%s): %s", self._who(), self.peer, reason)
         if failure:
@@ -126,6 +138,7 @@ class Session(asyncio.Protocol):
     def drop(self) -> None:
         """Cut the socket at once with no message, as a crashing or restarting TWS does."""
         self.closed = True
+        self._outgoing.clear()
         if self._transport is not None:
             self._transport.abort()
 
@@ -135,10 +148,17 @@ class Session(asyncio.Protocol):
         return "?" if self.client_id is None else str(self.client_id)
 
     def _write(self, values: Fields, label: str = "") -> None:
-        fields = [encode_field(v) for v in values]
+        # Most fields are already text: skip the call for them (this is the fake's hot path).
+        fields = [v if type(v) is str else encode_field(v) for v in values]
+        frame = encode_frame(fields)
+        if frame.count(0, 4) != len(fields):
+            raise ValueError(f"a field of {fields[0]} contains NUL: {fields!r}")
         self.backend.transcript.record("<<", self.client_id, fields, label)
-        assert self._transport is not None
-        self._transport.write(encode_frame(fields))
+        self._outgoing.append(frame)
+        if not self._flush_scheduled:
+            # Sends from timers and control calls are flushed once the current step is done.
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
 
     def _on_frame(self, fields: list[str]) -> None:
         self.backend.transcript.record(">>", self.client_id, fields)

@@ -64,7 +64,8 @@ class Transcript:
     """Thread-safe ring of recent frames plus the list of failures."""
 
     def __init__(self, length: int = TRANSCRIPT_LENGTH) -> None:
-        self._frames: deque[Frame] = deque(maxlen=length)
+        # Raw tuples: recording is on the fake's hot path, Frame objects are made on reading.
+        self._frames: deque[tuple[str, int | None, Sequence[str], str]] = deque(maxlen=length)
         self._failures: list[ServerFailure] = []
         self._lock = threading.Lock()
 
@@ -72,7 +73,7 @@ class Transcript:
         self, direction: str, client_id: int | None, fields: Sequence[str], label: str = ""
     ) -> None:
         with self._lock:
-            self._frames.append(Frame(direction, client_id, tuple(fields), label))
+            self._frames.append((direction, client_id, fields, label))
 
     def fail(self, kind: str, message: str, client_id: int | None = None) -> None:
         with self._lock:
@@ -81,7 +82,8 @@ class Transcript:
     @property
     def frames(self) -> list[Frame]:
         with self._lock:
-            return list(self._frames)
+            raw = list(self._frames)
+        return [Frame(d, c, tuple(f), label) for d, c, f, label in raw]
 
     @property
     def failures(self) -> list[ServerFailure]:

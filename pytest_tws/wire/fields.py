@@ -35,27 +35,41 @@ class FieldError(ValueError):
 
 def encode_field(value: FieldValue) -> str:
     """One server field as text; see the module docstring for the rules."""
+    kind = type(value)
+    # Exact-type fast paths: these three are nearly every field the fake sends.
+    if kind is str:
+        if "\0" in value:  # type: ignore[operator]
+            raise ValueError(f"a field cannot contain NUL: {value!r}")
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return _encode_float(value)  # type: ignore[arg-type]
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, int):  # IntEnum message ids included: always the number
+        return str(int(value))
     if isinstance(value, enum.Enum):
         return encode_field(value.value)
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, float):
-        if value == UNSET_DOUBLE:
-            return UNSET_DOUBLE_TEXT
-        if math.isinf(value):
-            return "Infinite" if value > 0 else "-Infinite"
-        if math.isnan(value):
-            return ""
-        return repr(value)
+        return _encode_float(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if "\0" in value:
         raise ValueError(f"a field cannot contain NUL: {value!r}")
     return value
+
+
+def _encode_float(value: float) -> str:
+    if value == UNSET_DOUBLE:
+        return UNSET_DOUBLE_TEXT
+    if math.isinf(value):
+        return "Infinite" if value > 0 else "-Infinite"
+    if math.isnan(value):
+        return ""
+    return repr(value)
 
 
 def encode_fields(values: Sequence[FieldValue]) -> list[str]:

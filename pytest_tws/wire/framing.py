@@ -1,8 +1,8 @@
 """Length-prefixed frames of NUL-terminated text fields.
 
-    ┌──────────────┬──────────────────────────────────┐
-    │ length (>I)  │ field\0 field\0 ... field\0      │
-    └──────────────┴──────────────────────────────────┘
+┌──────────────┬──────────────────────────────────┐
+│ length (>I)  │ field\0 field\0 ... field\0      │
+└──────────────┴──────────────────────────────────┘
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class FrameError(ValueError):
 
 def encode_payload(fields: Iterable[str]) -> bytes:
     """Join already-encoded fields, each terminated by NUL."""
-    return "".join(f"{field}\0" for field in fields).encode()
+    return ("\0".join(fields) + "\0").encode()
 
 
 def encode_frame(fields: Iterable[str]) -> bytes:

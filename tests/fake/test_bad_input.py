@@ -1,0 +1,186 @@
+"""Bad input closes that one client with a logged reason; every other client is unaffected."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import struct
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ib_async import IB
+
+from pytest_tws import FakeTWS
+from pytest_tws.wire.framing import FrameReader, encode_frame
+
+WAIT = 5.0
+
+
+def prologue(version: bytes = b"v157..178") -> bytes:
+    return b"API\0" + struct.pack(">I", len(version)) + version
+
+
+class RawClient:
+    """A bare TCP client speaking just enough of the protocol to misbehave precisely."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.frames = FrameReader()
+        self.pending: list[list[str]] = []
+
+    @classmethod
+    async def open(cls, tws: FakeTWS, client_id: int | None = None) -> RawClient:
+        client = cls(*await asyncio.open_connection(tws.host, tws.port))
+        client.writer.write(prologue())
+        assert (await client.next_frame())[0] == "178"
+        if client_id is not None:
+            client.writer.write(encode_frame(["71", "2", str(client_id), ""]))
+            while (await client.next_frame())[0] != "9":
+                pass
+        return client
+
+    async def next_frame(self) -> list[str]:
+        while not self.pending:
+            data = await asyncio.wait_for(self.reader.read(65536), WAIT)
+            if not data:
+                raise ConnectionResetError("closed by the fake")
+            self.pending += self.frames.feed(data)
+        return self.pending.pop(0)
+
+    async def next_of(self, message_id: str) -> list[str]:
+        while (frame := await self.next_frame())[0] != message_id:
+            pass
+        return frame
+
+    async def closed_by_peer(self) -> bool:
+        try:
+            while await asyncio.wait_for(self.reader.read(65536), WAIT):
+                pass
+        except ConnectionResetError:
+            pass
+        return True
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def healthy_bystander(tws: FakeTWS) -> IB:
+    ib = IB()
+    await ib.connectAsync(tws.host, tws.port, clientId=99, timeout=WAIT)
+    return ib
+
+
+async def assert_still_serving(ib: IB) -> None:
+    assert ib.isConnected()
+    assert await asyncio.wait_for(ib.reqCurrentTimeAsync(), WAIT)
+
+
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "does not start with API"),
+        (prologue(b"v1..50"), "needs v178"),
+        (prologue() + struct.pack(">I", 1 << 30), "exceeds"),
+        (prologue() + struct.pack(">I", 3) + b"ab\xff", "NUL"),
+        (
+            prologue() + encode_frame(["71", "2", "1", ""]) + encode_frame(["999", "1"]),
+            "unknown message id '999'",
+        ),
+        (
+            prologue() + encode_frame(["71", "2", "1", ""]) + encode_frame(["x"]),
+            "unknown message id 'x'",
+        ),
+    ],
+)
+async def test_bad_input_closes_only_that_client(
+    fake_tws: FakeTWS, payload: bytes, reason: str, caplog: pytest.LogCaptureFixture
+):
+    bystander = await healthy_bystander(fake_tws)
+    try:
+        reader, writer = await asyncio.open_connection(fake_tws.host, fake_tws.port)
+        writer.write(payload)
+        assert await RawClient(reader, writer).closed_by_peer()
+        writer.close()
+        await assert_still_serving(bystander)
+    finally:
+        bystander.disconnect()
+    failures = fake_tws.transcript.take_failures()
+    assert any(reason in f.message for f in failures), failures
+    assert reason in caplog.text
+
+
+async def test_undecodable_field_gets_321_and_the_client_stays(fake_tws: FakeTWS):
+    client = await RawClient.open(fake_tws, client_id=4)
+    bad_request = [
+        "9",
+        "8",
+        "notanumber",
+        "0",
+        "AAPL",
+        "STK",
+        "",
+        "",
+        "",
+        "",
+        "SMART",
+        "",
+        "USD",
+        "",
+        "",
+        "0",
+        "",
+        "",
+        "",
+    ]
+    client.writer.write(encode_frame(bad_request))
+    error = await client.next_of("4")
+    while error[3] != "321":
+        error = await client.next_of("4")
+    assert error[:2] == ["4", "2"]
+    assert "reqId" in error[4]
+    client.writer.write(encode_frame(["49", "1"]))
+    assert await client.next_of("49")
+    client.close()
+    [failure] = fake_tws.transcript.take_failures()
+    assert failure.kind == "undecodable request"
+
+
+async def test_unimplemented_request_is_reported_not_fatal(fake_tws: FakeTWS):
+    client = await RawClient.open(fake_tws, client_id=4)
+    client.writer.write(encode_frame(["14", "1", "5"]))  # SET_SERVER_LOGLEVEL
+    client.writer.write(encode_frame(["49", "1"]))
+    assert await client.next_of("49")
+    client.close()
+    [failure] = fake_tws.transcript.take_failures()
+    assert "SET_SERVER_LOGLEVEL" in failure.message
+
+
+async def test_requests_before_start_api_get_no_answer(fake_tws: FakeTWS):
+    raw = RawClient(*await asyncio.open_connection(fake_tws.host, fake_tws.port))
+    raw.writer.write(prologue())
+    assert (await raw.next_frame())[0] == "178"
+    raw.writer.write(encode_frame(["49", "1"]) + encode_frame(["71", "2", "8", ""]))
+    assert (await raw.next_frame())[0] == "15"  # managedAccounts: nothing before startApi's answer
+    raw.close()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(noise=st.binary(min_size=1, max_size=300), framed=st.booleans())
+async def test_fuzzed_input_never_disturbs_another_client(
+    fake_tws: FakeTWS, noise: bytes, framed: bool
+):
+    bystander = await healthy_bystander(fake_tws)
+    try:
+        _, writer = await asyncio.open_connection(fake_tws.host, fake_tws.port)
+        start = prologue() + encode_frame(["71", "2", str(random.Random(noise).randint(0, 98)), ""])
+        writer.write(start + (struct.pack(">I", len(noise)) + noise if framed else noise))
+        await writer.drain()
+        writer.close()
+        await assert_still_serving(bystander)
+    finally:
+        bystander.disconnect()
+        fake_tws.transcript.take_failures()
+        await asyncio.sleep(0)
