@@ -1,0 +1,102 @@
+"""toxiproxy-python 0.1.1's own calls against the server (TOXIPROXY.md section 2)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from toxiproxy import Toxiproxy
+from toxiproxy.api import APIConsumer
+from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
+
+from ._support import EchoServer, ToxiproxyApi, connect, recv_exactly, split_address
+
+_MISSING = object()
+
+
+@pytest.fixture
+def client(toxiproxy: ToxiproxyApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[Toxiproxy]:
+    # APIConsumer's configuration is process-global: save it and put it back.
+    saved = {
+        name: APIConsumer.__dict__.get(name, _MISSING) for name in ("host", "port", "base_url")
+    }
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    url = urlsplit(toxiproxy.url)
+    server = Toxiproxy()
+    server.update_api_consumer(url.hostname, url.port)
+    try:
+        yield server
+    finally:
+        for name, value in saved.items():
+            if value is _MISSING:
+                if name in APIConsumer.__dict__:
+                    delattr(APIConsumer, name)
+            else:
+                setattr(APIConsumer, name, value)
+
+
+def echo_once(address: str, payload: bytes = b"hi") -> bytes:
+    with connect(address) as sock:
+        sock.sendall(payload)
+        return recv_exactly(sock, len(payload))
+
+
+def test_create_list_get_destroy(client: Toxiproxy, echo: EchoServer) -> None:
+    assert client.running()
+    proxy = client.create(upstream=echo.address, name="py")
+    assert proxy.name == "py" and proxy.enabled is True
+    assert split_address(proxy.listen)[1] > 0
+    assert echo_once(proxy.listen) == b"hi"
+    assert set(client.proxies()) == {"py"}
+    assert client.get_proxy("py").listen == proxy.listen
+    assert client.get_proxy("nope") is None
+    with pytest.raises(ProxyExists):
+        client.create(upstream=echo.address, name="py")
+    assert client.destroy(proxy) is True
+    assert client.proxies() == {}
+    with pytest.raises(NotFound):
+        proxy.destroy()
+
+
+def test_toxics_round_trip(client: Toxiproxy, echo: EchoServer) -> None:
+    proxy = client.create(upstream=echo.address, name="py")
+    assert proxy.add_toxic(type="latency", attributes={"latency": 10}) is None
+    proxy.add_toxic(type="limit_data", stream="upstream", name="cap", attributes={"bytes": 5})
+    toxics = proxy.toxics()
+    assert set(toxics) == {"latency_downstream", "cap"}
+    assert toxics["cap"].attributes == {"bytes": 5} and toxics["cap"].stream == "upstream"
+    assert proxy.get_toxic("latency_downstream").attributes["latency"] == 10
+    with pytest.raises(ProxyExists):
+        proxy.add_toxic(type="noop", name="cap")
+    with pytest.raises(InvalidToxic):
+        proxy.add_toxic(type="noop", stream="sideways")
+    assert proxy.destroy_toxic("cap") is True
+    assert set(proxy.toxics()) == {"latency_downstream"}
+
+
+def test_down_disables_then_enables(client: Toxiproxy, echo: EchoServer) -> None:
+    proxy = client.create(upstream=echo.address, name="py")
+    proxy.add_toxic(type="noop")
+    with proxy.down():
+        assert client.get_proxy("py").enabled is False
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(split_address(proxy.listen), timeout=5).close()
+    assert proxy.enabled is True
+    assert echo_once(proxy.listen) == b"hi"
+    assert set(proxy.toxics()) == {"noop_downstream"}
+
+
+def test_reset_and_version(client: Toxiproxy, echo: EchoServer) -> None:
+    proxy = client.create(upstream=echo.address, name="py")
+    proxy.add_toxic(type="noop")
+    proxy.disable()
+    assert client.reset() is True
+    assert client.get_proxy("py").enabled is True
+    assert proxy.toxics() == {}
+    version = client.version()
+    assert isinstance(version, bytes) and b'"version"' in version
+    client.destroy_all()
+    assert client.proxies() == {}
