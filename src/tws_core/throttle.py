@@ -53,7 +53,8 @@ def configure_client_pacing(ib: IB, max_requests: int = 45, interval: float = 1.
     if not interval > 0:
         raise ValueError(f"interval must be > 0, got {interval!r}")
     ib.client.MaxRequests = max_requests
-    ib.client.RequestsInterval = interval
+    # ib_async annotates this as int (its default is 1) but uses it as float seconds.
+    ib.client.RequestsInterval = interval  # type: ignore[assignment]
 
 
 class Throttle:
@@ -62,6 +63,11 @@ class Throttle:
     Waiters are served first come, first served. With the default ``burst=1`` calls are
     spaced evenly; a burst ``b`` lets up to ``b + rate`` through in any one second, which must
     stay under TWS's 50 messages/s together with everything else the client sends.
+
+    Kept as a theoretical arrival time (GCRA), the equivalent of a bucket that is full once
+    ``monotonic() >= tat``. A waiter is charged from its scheduled slot, not from when its
+    sleep happened to return, so timer lateness does not erode the sustained rate; the credit
+    is capped at one interval so a stalled event loop cannot cause a catch-up burst.
 
     Args:
         rate: Tokens added per second (> 0).
@@ -79,8 +85,7 @@ class Throttle:
         self.rate = float(rate)
         self.burst = float(burst)
         self._clock: Clock = clock or SystemClock()
-        self._tokens = self.burst
-        self._updated = self._clock.monotonic()
+        self._tat = self._clock.monotonic()
         self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -89,15 +94,12 @@ class Throttle:
     @property
     def tokens(self) -> float:
         """Tokens available now."""
-        self._refill()
-        return self._tokens
+        debt = max(0.0, self._tat - self._clock.monotonic()) * self.rate
+        return self.burst - debt
 
-    def _refill(self) -> None:
-        now = self._clock.monotonic()
-        elapsed = now - self._updated
-        if elapsed > 0:
-            self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
-        self._updated = now
+    def _wait_for(self, n: float, now: float) -> float:
+        # Seconds until n tokens are there: the bucket may then hold burst - n of debt.
+        return self._tat - (self.burst - n) / self.rate - now
 
     def _check(self, n: float) -> None:
         if not 0 < n <= self.burst:
@@ -108,11 +110,11 @@ class Throttle:
         self._check(n)
         if self._lock.locked():
             return False  # keep the queue fair: waiters first
-        self._refill()
-        if self._tokens + _EPSILON >= n:
-            self._tokens -= n
-            return True
-        return False
+        now = self._clock.monotonic()
+        if self._wait_for(n, now) > _EPSILON:
+            return False
+        self._tat = max(self._tat, now) + n / self.rate
+        return True
 
     async def acquire(self, n: float = 1) -> None:
         """Wait until ``n`` tokens are available and take them.
@@ -122,12 +124,13 @@ class Throttle:
         """
         self._check(n)
         async with self._lock:
-            while True:
-                self._refill()
-                if self._tokens + _EPSILON >= n:
-                    self._tokens -= n
-                    return
-                await self._clock.sleep((n - self._tokens) / self.rate)
+            waited = False
+            while (wait := self._wait_for(n, self._clock.monotonic())) > _EPSILON:
+                await self._clock.sleep(wait)
+                waited = True
+            now = self._clock.monotonic()
+            base = max(self._tat, now - 1.0 / self.rate) if waited else max(self._tat, now)
+            self._tat = base + n / self.rate
 
 
 class HistoricalPacer:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from ib_async import IB
@@ -46,6 +48,24 @@ class TestClientPacing:
             configure_client_pacing(IB(), max_requests=-1)
         with pytest.raises(ValueError):
             configure_client_pacing(IB(), interval=0)
+
+
+class _LateClock:
+    """A Clock whose sleeps return ``lag`` seconds late, like a busy event loop's timers."""
+
+    def __init__(self, lag: float) -> None:
+        self.lag = lag
+        self.t = 0.0
+
+    def now(self) -> datetime:
+        return datetime(2026, 11, 25, tzinfo=timezone.utc) + timedelta(seconds=self.t)
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += max(0.0, seconds) + self.lag
+        await asyncio.sleep(0)
 
 
 class TestThrottle:
@@ -123,6 +143,27 @@ class TestThrottle:
         await clock.advance_async(1.0)
         await asyncio.wait_for(second, 1.0)
         assert clock.monotonic() == 1.0
+
+    async def test_late_timers_do_not_erode_the_rate(self) -> None:
+        clock = _LateClock(lag=0.004)
+        throttle = Throttle(rate=10, clock=clock)
+        times = []
+        for _ in range(11):
+            await throttle.acquire()
+            times.append(clock.monotonic())
+        # Charged from the schedule: 10 intervals take 1.004 s, not 10 x 0.104 s.
+        assert times[-1] == pytest.approx(1.004)
+        assert all(b - a >= 0.1 - 1e-9 for a, b in itertools.pairwise(times))
+
+    async def test_stalled_loop_gets_at_most_one_catch_up(self) -> None:
+        clock = _LateClock(lag=0.0)
+        throttle = Throttle(rate=10, clock=clock)
+        await throttle.acquire()
+        clock.lag = 5.0  # the next sleep returns 5 s late
+        await throttle.acquire()
+        clock.lag = 0.0
+        assert throttle.try_acquire()  # one interval of credit
+        assert not throttle.try_acquire()  # and no more
 
     def test_bad_arguments(self, clock: VirtualClock) -> None:
         with pytest.raises(ValueError):
