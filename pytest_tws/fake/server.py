@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from pytest_tws.clock import VirtualClock
 from pytest_tws.fake.backend import Backend, Limits
+from pytest_tws.fake.faults import Faults, plan_failure
 from pytest_tws.fake.handlers import HANDLERS
+from pytest_tws.fake.listener import Listener
 from pytest_tws.fake.session import Session
 from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.model.broker import Broker
-from tws_core.clock import Clock, SystemClock
+from pytest_tws.wire.messages import In
+from tws_core.clock import Clock, RestartWindow, SystemClock
 
 log = logging.getLogger("pytest_tws.fake")
 
@@ -37,6 +42,10 @@ class FakeTWS:
 
         with FakeTWS() as tws:
             ib.connect(tws.host, tws.port, clientId=1)
+
+    On a `VirtualClock` the fake follows ``restart_window`` (default `RestartWindow()`: TWS
+    restarts daily at 23:45 New York time, IBKR's nightly reset at 00:15) by itself as the
+    clock passes those times; on the system clock only when ``restart_window`` is given.
     """
 
     def __init__(
@@ -48,16 +57,28 @@ class FakeTWS:
         clock: Clock | None = None,
         *,
         limits: Limits | None = None,
+        restart_window: RestartWindow | None = None,
     ) -> None:
         self._host = host
         self._requested_port = port
         self._port: int | None = None
         self.clock: Clock = clock or SystemClock()
+        self._own_clock = self.clock
+        self._own_window = restart_window
+        self._restart_window = restart_window
         self.seed = seed
-        self._backend = Backend(tuple(accounts), seed, self.clock, time.monotonic, limits)
+        self._initial_limits = dataclasses.replace(limits or Limits())
+        self._backend = Backend(
+            tuple(accounts),
+            seed,
+            self.clock,
+            time.monotonic,
+            dataclasses.replace(self._initial_limits),
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server: asyncio.Server | None = None
+        self._listener = Listener(host, port, lambda: Session(self._backend, HANDLERS))
+        self._faults = Faults(self._backend, self._listener)
         self._stopping: asyncio.Event | None = None
 
     # where clients connect
@@ -188,19 +209,82 @@ class FakeTWS:
         return future.result(timeout=timeout)
 
     def reset(self) -> None:
-        """Drop every client and start from a fresh broker, catalog and transcript."""
+        """Drop every client and start from a fresh broker, catalog and transcript, on the
+        clock and schedule the fake was made with; a restart under way ends at once."""
+        self.use_clock(None)
 
-        def reset_on_loop() -> None:
+    def use_clock(
+        self, clock: Clock | None, restart_window: RestartWindow | None = None
+    ) -> None:
+        """Start over (as `reset`) on another clock, e.g. a test's `VirtualClock`, following
+        ``restart_window`` (None: the default for that clock, see the class). ``clock=None``
+        goes back to the clock and schedule given at construction."""
+        if clock is None:
+            clock, restart_window = self._own_clock, self._own_window
+
+        def start_over() -> None:
+            if self._loop is not None:
+                self._faults.start_over()
             for session in list(self._backend.all_sessions):
                 session.drop()
+            self.clock = self._backend.clock = clock
+            self._restart_window = restart_window
+            self._backend.limits = dataclasses.replace(self._initial_limits)
             self._backend.rebuild()
             self._backend.transcript.clear()
+            if self._loop is not None:
+                self._faults.follow(self._schedule())
 
-        self.call(reset_on_loop)
+        self.call(start_over)
+
+    # fault control (DESIGN.md): each runs on the fake's loop and returns once done
+
+    @property
+    def faults(self) -> Faults:
+        """The fault controller (counters such as ``restarts``); read it through `call()`."""
+        return self._faults
+
+    @property
+    def listening(self) -> bool:
+        """False while a restart's downtime refuses connections."""
+        return self.call(lambda: self._listener.listening)
+
+    def connectivity_lost(self) -> None:
+        """1100 (and farms broken, 2103/2105) to every client; market data pauses."""
+        self.call(self._faults.connectivity_lost)
+
+    def connectivity_restored(self, data_lost: bool = False) -> None:
+        """1102, or with ``data_lost`` 1101 and every market-data subscription dropped; then
+        farms OK (2104/2106) and market data flows again."""
+        self.call(lambda: self._faults.connectivity_restored(data_lost))
+
+    def farms_broken(self) -> None:
+        """2103/2105: the market-data and historical farms are broken."""
+        self.call(self._faults.farms_broken)
+
+    def farms_ok(self) -> None:
+        """2104/2106: the farms are back."""
+        self.call(self._faults.farms_ok)
+
+    def restart(self, downtime: float = 2.0) -> None:
+        """TWS's daily restart: every socket closed with no message, connections refused for
+        ``downtime`` seconds on the fake's clock, then back; orders, positions and ids kept."""
+        self.call(lambda: self._faults.restart(downtime))
+
+    def come_back(self) -> None:
+        """End a restart's downtime now."""
+        self.call(self._faults.come_back)
 
     def drop_clients(self) -> None:
         """Close every client socket with no message (a crash, or a network cut at TWS)."""
-        self.call(lambda: [s.drop() for s in list(self._backend.all_sessions)])
+        self.call(self._faults.drop_clients)
+
+    def fail_next(
+        self, request: In | str, code: int, message: str | None = None, *, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` requests of kind ``request`` (``"placeOrder"``,
+        ``"PLACE_ORDER"`` or `In.PLACE_ORDER`) with error ``code`` instead of handling them."""
+        self.call(lambda: plan_failure(self._backend, request, code, message, times))
 
     def add_hook(self, name: str, value: Any) -> None:
         """Install an extension on the backend (e.g. a pricer) from any thread."""
@@ -220,26 +304,28 @@ class FakeTWS:
         finally:
             self._loop.close()
 
+    def _schedule(self) -> RestartWindow | None:
+        if self._restart_window is None and isinstance(self.clock, VirtualClock):
+            return RestartWindow()
+        return self._restart_window
+
     async def _serve(self, ready: Callable[[FakeTWS], None] | None) -> None:
         self._stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: Session(self._backend, HANDLERS), self._host, self._requested_port
-        )
-        self._port = self._server.sockets[0].getsockname()[1]
+        await self._listener.start()
+        self._port = self._listener.port
+        self._faults.follow(self._schedule())
         log.info("FakeTWS listening on %s:%s", self._host, self._port)
         if ready is not None:
             ready(self)
         try:
             await self._stopping.wait()
         finally:
-            self._server.close()
+            self._faults.cancel_timers()
             for session in list(self._backend.all_sessions):
                 session.drop()
             if self._backend.market_feed is not None:
                 self._backend.market_feed.cancel_task()
-            await self._server.wait_closed()
-            self._server = None
+            await self._listener.aclose()
 
     def request_stop(self) -> None:
         """Ask a foreground `serve_forever` to end (safe from signal handlers)."""

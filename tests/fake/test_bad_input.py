@@ -12,57 +12,10 @@ from hypothesis import strategies as st
 from ib_async import IB
 
 from pytest_tws import FakeTWS
-from pytest_tws.wire.framing import FrameReader, encode_frame
+from pytest_tws.testing import RawTwsClient, prologue
+from pytest_tws.wire.framing import encode_frame
 
 WAIT = 5.0
-
-
-def prologue(version: bytes = b"v157..178") -> bytes:
-    return b"API\0" + struct.pack(">I", len(version)) + version
-
-
-class RawClient:
-    """A bare TCP client speaking just enough of the protocol to misbehave precisely."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-        self.frames = FrameReader()
-        self.pending: list[list[str]] = []
-
-    @classmethod
-    async def open(cls, tws: FakeTWS, client_id: int | None = None) -> RawClient:
-        client = cls(*await asyncio.open_connection(tws.host, tws.port))
-        client.writer.write(prologue())
-        assert (await client.next_frame())[0] == "178"
-        if client_id is not None:
-            client.writer.write(encode_frame(["71", "2", str(client_id), ""]))
-            while (await client.next_frame())[0] != "9":
-                pass
-        return client
-
-    async def next_frame(self) -> list[str]:
-        while not self.pending:
-            data = await asyncio.wait_for(self.reader.read(65536), WAIT)
-            if not data:
-                raise ConnectionResetError("closed by the fake")
-            self.pending += self.frames.feed(data)
-        return self.pending.pop(0)
-
-    async def next_of(self, message_id: str) -> list[str]:
-        while (frame := await self.next_frame())[0] != message_id:
-            pass
-        return frame
-
-    async def closed_by_peer(self) -> bool:
-        try:
-            while await asyncio.wait_for(self.reader.read(65536), WAIT):
-                pass
-        except ConnectionResetError:
-            pass
-        return True
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 async def healthy_bystander(tws: FakeTWS) -> IB:
@@ -100,7 +53,7 @@ async def test_bad_input_closes_only_that_client(
     try:
         reader, writer = await asyncio.open_connection(fake_tws.host, fake_tws.port)
         writer.write(payload)
-        assert await RawClient(reader, writer).closed_by_peer()
+        assert await RawTwsClient(reader, writer).closed_by_peer()
         writer.close()
         await assert_still_serving(bystander)
     finally:
@@ -111,7 +64,7 @@ async def test_bad_input_closes_only_that_client(
 
 
 async def test_undecodable_field_gets_321_and_the_client_stays(fake_tws: FakeTWS):
-    client = await RawClient.open(fake_tws, client_id=4)
+    client = await RawTwsClient.open(fake_tws.host, fake_tws.port, client_id=4)
     bad_request = [
         "9",
         "8",
@@ -147,7 +100,7 @@ async def test_undecodable_field_gets_321_and_the_client_stays(fake_tws: FakeTWS
 
 
 async def test_unimplemented_request_is_reported_not_fatal(fake_tws: FakeTWS):
-    client = await RawClient.open(fake_tws, client_id=4)
+    client = await RawTwsClient.open(fake_tws.host, fake_tws.port, client_id=4)
     client.writer.write(encode_frame(["14", "1", "5"]))  # SET_SERVER_LOGLEVEL
     client.writer.write(encode_frame(["49", "1"]))
     assert await client.next_of("49")
@@ -157,7 +110,7 @@ async def test_unimplemented_request_is_reported_not_fatal(fake_tws: FakeTWS):
 
 
 async def test_requests_before_start_api_get_no_answer(fake_tws: FakeTWS):
-    raw = RawClient(*await asyncio.open_connection(fake_tws.host, fake_tws.port))
+    raw = RawTwsClient(*await asyncio.open_connection(fake_tws.host, fake_tws.port))
     raw.writer.write(prologue())
     assert (await raw.next_frame())[0] == "178"
     raw.writer.write(encode_frame(["49", "1"]) + encode_frame(["71", "2", "8", ""]))
