@@ -44,8 +44,11 @@ def _port_number(port: str, address: str) -> int:
 async def resolve(address: str) -> tuple[str, int]:
     """Resolve ``address`` to ``(ip, port)``; ``ip`` is "" for "any interface".
 
-    Names prefer IPv4, as Go's ``ResolveTCPAddr("tcp", ...)`` does.
+    Names prefer IPv4, as Go's ``ResolveTCPAddr("tcp", ...)`` does, and an empty address
+    means any interface, any port.
     """
+    if not address:
+        return "", 0
     host, port_text = split_host_port(address)
     port = _port_number(port_text, address)
     if not host:

@@ -360,3 +360,10 @@ def test_toxic_404s_and_delete(toxiproxy: ToxiproxyApi, echo: EchoServer) -> Non
     toxiproxy.add_toxic("p", "noop", name="t")
     assert toxiproxy.delete("/proxies/p/toxics/t").status_code == 204
     assert toxiproxy.get("/proxies/p/toxics").json() == []
+
+
+def test_empty_listen_picks_a_port(toxiproxy: ToxiproxyApi, echo: EchoServer) -> None:
+    proxy = toxiproxy.create("p", echo.address, listen="")
+    port = split_address(proxy["listen"])[1]
+    assert proxy["enabled"] is True and port > 0
+    assert_listening(f"127.0.0.1:{port}")
