@@ -1,5 +1,6 @@
 """pytest-tws: a fake TWS speaking the real TWS API, and a pytest plugin around it."""
 
 from pytest_tws.fake import FakeTWS, Limits
+from pytest_tws.target import TwsTarget
 
-__all__ = ["FakeTWS", "Limits"]
+__all__ = ["FakeTWS", "Limits", "TwsTarget"]
