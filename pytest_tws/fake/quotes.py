@@ -88,3 +88,32 @@ def quote_spec(market: MarketSimulator, spec: ContractSpec, now: datetime) -> Sp
         )
         return SpecQuote(o.bid, o.ask, o.last, o.bid_size, o.ask_size, o.last_size, option=o)
     raise ValueError(f"no simulated quotes for secType {spec.sec_type!r}")
+
+
+@dataclass(frozen=True)
+class ComboLeg:
+    spec: ContractSpec
+    ratio: int
+    action: str
+    """BUY or SELL"""
+
+
+def combine(legs: list[tuple[ComboLeg, SpecQuote]]) -> SpecQuote:
+    """A combo's book from its legs': buying it buys the BUY legs at their ask and sells the
+    SELL legs at their bid; its size is what the thinnest leg allows."""
+    bid = ask = last = 0.0
+    bid_size = ask_size = 10**9
+    for leg, q in legs:
+        if leg.action.upper() == "BUY":
+            bid += leg.ratio * q.bid
+            ask += leg.ratio * q.ask
+            last += leg.ratio * q.last
+            bid_size = min(bid_size, q.bid_size // leg.ratio)
+            ask_size = min(ask_size, q.ask_size // leg.ratio)
+        else:
+            bid -= leg.ratio * q.ask
+            ask -= leg.ratio * q.bid
+            last -= leg.ratio * q.last
+            bid_size = min(bid_size, q.ask_size // leg.ratio)
+            ask_size = min(ask_size, q.bid_size // leg.ratio)
+    return SpecQuote(round(bid, 8), round(ask, 8), round(last, 8), bid_size, ask_size, 1)

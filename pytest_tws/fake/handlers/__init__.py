@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pytest_tws.fake.handlers import account, connection, contracts, orders
+from pytest_tws.fake.handlers import account, connection, contracts, market_data, orders
 from pytest_tws.fake.session import Handler
 from pytest_tws.wire.messages import In
 
@@ -20,5 +20,6 @@ def _merge(*tables: Mapping[In, Handler]) -> dict[In, Handler]:
 
 
 HANDLERS: dict[In, Handler] = _merge(
-    connection.HANDLERS, account.HANDLERS, contracts.HANDLERS, orders.HANDLERS
+    connection.HANDLERS, account.HANDLERS, contracts.HANDLERS, orders.HANDLERS,
+    market_data.HANDLERS,
 )

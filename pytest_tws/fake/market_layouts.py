@@ -1,0 +1,89 @@
+"""Market-data messages at server version 178 (PROTOCOL.md §4a), as field lists.
+
+Checked against ib_async 2.1 decoder.py and ibapi decoder.py: tickPrice has exactly 7 fields
+(ib_async unpacks it), tickOptionComputation exactly 12 (no version since sv 156, tickAttrib
+present), historicalData has no version but keeps its start/end dates (ibapi drops them only
+at sv >= 196).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pytest_tws.fake.layouts import Fields
+from pytest_tws.model.options import OptionComputation
+from pytest_tws.wire.fields import FieldValue
+from pytest_tws.wire.messages import Out
+
+#: "not computed" markers of tickOptionComputation
+_NO_VOL = -1.0
+_NO_PRICE = -1.0
+_NO_GREEK = -2.0
+
+
+def tick_price(req_id: int, tick_type: int, price: float, size: FieldValue = 0) -> Fields:
+    # version 6; attrMask 0 (no canAutoExecute / pastLimit / preOpen)
+    return [Out.TICK_PRICE, 6, req_id, tick_type, price, size, 0]
+
+
+def tick_size(req_id: int, tick_type: int, size: FieldValue) -> Fields:
+    return [Out.TICK_SIZE, 6, req_id, tick_type, size]
+
+
+def tick_generic(req_id: int, tick_type: int, value: float) -> Fields:
+    return [Out.TICK_GENERIC, 6, req_id, tick_type, value]
+
+
+def tick_string(req_id: int, tick_type: int, value: str) -> Fields:
+    return [Out.TICK_STRING, 6, req_id, tick_type, value]
+
+
+def tick_option_computation(req_id: int, tick_type: int, c: OptionComputation) -> Fields:
+    def price(v: float | None) -> float:
+        return _NO_PRICE if v is None else v
+
+    def greek(v: float | None) -> float:
+        return _NO_GREEK if v is None else v
+
+    return [
+        Out.TICK_OPTION_COMPUTATION, req_id, tick_type, 0,  # tickAttrib 0: return-based
+        _NO_VOL if c.implied_vol is None else c.implied_vol, greek(c.delta),
+        price(c.opt_price), price(c.pv_dividend), greek(c.gamma), greek(c.vega),
+        greek(c.theta), price(c.und_price),
+    ]
+
+
+def tick_req_params(
+    req_id: int, min_tick: float, bbo_exchange: str, snapshot_permissions: int
+) -> Fields:
+    return [Out.TICK_REQ_PARAMS, req_id, min_tick, bbo_exchange, snapshot_permissions]
+
+
+def tick_snapshot_end(req_id: int) -> Fields:
+    return [Out.TICK_SNAPSHOT_END, 1, req_id]
+
+
+def market_data_type(req_id: int, data_type: int) -> Fields:
+    return [Out.MARKET_DATA_TYPE, 1, req_id, data_type]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One historical bar; `time` is already formatted the way the request asked."""
+
+    time: str
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: FieldValue
+    wap: float
+    count: int
+
+
+def historical_data(req_id: int, start: str, end: str, bars: Sequence[Bar]) -> Fields:
+    fields: Fields = [Out.HISTORICAL_DATA, req_id, start, end, len(bars)]
+    for b in bars:
+        fields += [b.time, b.open, b.high, b.low, b.close, b.volume, b.wap, b.count]
+    return fields
