@@ -30,7 +30,8 @@ except ImportError:  # run from a checkout without installing
     from tws_core.clock import SystemClock
     from tws_core.throttle import Throttle
 
-START, END = "<!-- throttle:start -->", "<!-- throttle:end -->"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,6 @@ def render(result: Result) -> str:
     )
 
 
-def write_section(path: Path, body: str) -> None:
-    """Put ``body`` between the throttle markers in ``path``, keeping everything else."""
-    block = f"{START}\n{body.rstrip()}\n{END}"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        _, after = rest.split(END, 1)
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to run")
@@ -115,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         f"max {result.max_per_second} in any 1 s"
     )
     if args.write:
-        write_section(args.write, render(result))
+        write_section(args.write, "throttle", render(result))
         print(f"wrote {args.write}")
     return 0
 
