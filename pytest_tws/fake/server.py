@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pytest_tws.clock import VirtualClock
+from pytest_tws.fake import trading
 from pytest_tws.fake.backend import Backend, Limits
 from pytest_tws.fake.faults import Faults, plan_failure
 from pytest_tws.fake.handlers import HANDLERS
@@ -24,6 +25,7 @@ from pytest_tws.fake.session import Session
 from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.model.broker import Broker
+from pytest_tws.model.orders import Execution, Order
 from pytest_tws.wire.messages import In
 from tws_core.clock import Clock, RestartWindow, SystemClock
 
@@ -289,6 +291,41 @@ class FakeTWS:
     def add_hook(self, name: str, value: Any) -> None:
         """Install an extension on the backend (e.g. a pricer) from any thread."""
         self.call(lambda: self._backend.extensions.__setitem__(name, value))
+
+    # trading control (pytest_tws/fake/trading.py)
+
+    def set_fill_policy(self, policy: str) -> None:
+        """``"immediate"`` (default), ``"partial"`` (half of what remains per matching
+        round) or ``"manual"`` (nothing fills until `fill()`)."""
+        self.call(lambda: trading.set_fill_policy(self._backend, policy))
+
+    def fill(
+        self,
+        order_id: int,
+        quantity: float | None = None,
+        price: float | None = None,
+        *,
+        client_id: int | None = None,
+    ) -> list[Execution]:
+        """Fill a working order now (all that remains unless ``quantity``), at ``price`` or
+        where the market would; a combo's price is its net price. Returns the executions."""
+        backend = self._backend
+        return self.call(lambda: trading.control_fill(
+            backend, trading.order_for_control(backend, order_id, client_id), quantity, price))
+
+    def reject(self, order_id: int, reason: str, *, client_id: int | None = None) -> None:
+        """TWS rejects a working order: error 201 ``Order rejected - reason:<reason>``."""
+        backend = self._backend
+        self.call(lambda: trading.reject(
+            backend, trading.order_for_control(backend, order_id, client_id), reason))
+
+    def orders(self) -> list[Order]:
+        """A snapshot of every order the fake holds (open and done), in placement order."""
+        return self.call(lambda: [dataclasses.replace(o) for o in self._backend.broker.orders])
+
+    def executions(self) -> list[Execution]:
+        """A snapshot of every execution, combos' own and their legs', in time order."""
+        return self.call(lambda: list(self._backend.broker.executions))
 
     # internals
 

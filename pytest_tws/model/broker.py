@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pytest_tws.model.accounts import Account
 from pytest_tws.model.contracts import ContractSpec
+from pytest_tws.model.orders import Execution, Order, OrderBook
 
 
 @dataclass
@@ -35,10 +36,21 @@ class Broker:
         self.next_order_id = first_order_id
         """the lowest order id not used yet; nextValidId reports it"""
         self._next_perm_id = 1_000_000_001
+        self.order_book = OrderBook()
+        """orders and executions of every client"""
 
     @property
     def account_names(self) -> list[str]:
         return list(self.accounts)
+
+    @property
+    def orders(self) -> list[Order]:
+        """Every order ever placed, open or done, in placement order."""
+        return list(self.order_book)
+
+    @property
+    def executions(self) -> list[Execution]:
+        return list(self.order_book.executions)
 
     def use_order_id(self, order_id: int) -> None:
         """Ids only go up: after an order with `order_id`, nextValidId is above it."""

@@ -31,6 +31,7 @@ class Code(IntEnum):
     AUTO_OPEN_ORDERS_NEEDS_CLIENT0 = 327
     NOT_SUBSCRIBED = 354
     NO_HISTORICAL_QUERY = 366
+    ORDER_SIZE_ZERO = 434
     CONNECTIVITY_LOST = 1100
     RESTORED_DATA_LOST = 1101
     RESTORED_DATA_MAINTAINED = 1102
@@ -73,6 +74,7 @@ TEXTS: dict[Code, str] = {
     "the auto bind TWS orders property.",
     Code.NOT_SUBSCRIBED: "Requested market data is not subscribed.",
     Code.NO_HISTORICAL_QUERY: "No historical data query found for ticker id:{}",
+    Code.ORDER_SIZE_ZERO: "The order size cannot be zero.",
     Code.CONNECTIVITY_LOST: "Connectivity between IBKR and Trader Workstation has been lost.",
     Code.RESTORED_DATA_LOST: "Connectivity between IB and Trader Workstation has been "
     "restored - data lost.",
