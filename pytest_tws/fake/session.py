@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pytest_tws.fake.backend import Backend
+from pytest_tws.fake.faults import take_planned_failure
 from pytest_tws.fake.layouts import Fields, error
 from pytest_tws.fake.pacing import MessageRateLimit
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
@@ -184,6 +185,9 @@ class Session(asyncio.Protocol):
     def _dispatch(self, message_id: In, fields: list[str]) -> None:
         handler = self._handlers.get(message_id)
         try:
+            planned = take_planned_failure(self.backend, message_id, fields)
+            if planned is not None:
+                raise planned
             if handler is None:
                 raise UnimplementedMessage(message_id)
             handler(self, FieldReader(fields, 1))
