@@ -10,6 +10,7 @@ end-of-stream (``None``). The ``Toxic`` dataclass is the REST shape
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -265,7 +266,8 @@ class ResetPeerToxic(ToxicKind):
 
 @dataclass
 class _SlicerState:
-    pending_pieces: int = 0
+    pieces: deque[Chunk] = field(default_factory=deque)
+    """pieces cut from the current chunk and not yet emitted (they head ``stage.held``)"""
 
 
 @register
@@ -292,20 +294,20 @@ class SlicerToxic(ToxicKind):
                 if item is None:
                     return
                 continue
-            if state.pending_pieces == 0:
-                # Split once; after a restart the head pieces are already cut.
+            # After a restart the head may already be a piece: do not cut it again.
+            if not (state.pieces and item is state.pieces[0]):
                 sizes = _piece_sizes(
                     len(item.data), attrs["average_size"], attrs["size_variation"], stage
                 )
-                pieces, offset = [], 0
+                state.pieces.clear()
+                offset = 0
                 for size in sizes:
-                    pieces.append(Chunk(item.data[offset : offset + size], item.timestamp))
+                    state.pieces.append(Chunk(item.data[offset : offset + size], item.timestamp))
                     offset += size
-                stage.replace_head(pieces)
-                state.pending_pieces = len(pieces)
-            while state.pending_pieces > 0:
+                stage.replace_head(state.pieces)
+            while state.pieces and stage.held and stage.held[0] is state.pieces[0]:
                 await stage.emit()
-                state.pending_pieces -= 1
+                state.pieces.popleft()
                 if attrs["delay"] > 0:
                     await asyncio.sleep(attrs["delay"] / 1_000_000)
 

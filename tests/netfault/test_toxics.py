@@ -118,20 +118,37 @@ def test_removing_a_toxic_flushes_held_data_in_order(
         assert time.perf_counter() - start < 2.0
 
 
-def test_no_data_dropped_under_toxic_churn(toxiproxy: ToxiproxyApi) -> None:
-    """65,535 ordered writes survive a latency toxic being added and removed, then EOF."""
+CHURNS = {
+    # Toxiproxy's own check: one latency toxic added and removed in a tight loop.
+    "latency": [("latency", {"latency": 1000})],
+    # Several stages, removed middle-first so a stage is unlinked between two live ones.
+    "mixed": [
+        ("latency", {"latency": 1000}),
+        ("slicer", {"average_size": 64, "size_variation": 32, "delay": 0}),
+        ("bandwidth", {"rate": 100_000}),
+    ],
+}
+
+
+@pytest.mark.parametrize("churn_kind", sorted(CHURNS))
+def test_no_data_dropped_under_toxic_churn(toxiproxy: ToxiproxyApi, churn_kind: str) -> None:
+    """65,535 ordered writes survive toxics being added and removed, then EOF."""
     churning = threading.Event()
     source = OneShotServer([struct.pack(">H", i) for i in range(65535)], start=churning)
     proxy = toxiproxy.create("p", source.address)
     finished = threading.Event()
+    toxics = CHURNS[churn_kind]
+    removal_order = [1, 0, 2] if len(toxics) == 3 else [0]
     cycles = 0
 
     def churn() -> None:
         nonlocal cycles
         while not finished.is_set():
-            toxiproxy.add_toxic("p", "latency", attributes={"latency": 1000})
+            for index, (type_, attributes) in enumerate(toxics):
+                toxiproxy.add_toxic("p", type_, name=f"t{index}", attributes=attributes)
             churning.set()
-            toxiproxy.remove_toxic("p", "latency_downstream")
+            for index in removal_order:
+                toxiproxy.remove_toxic("p", f"t{index}")
             cycles += 1
 
     churner = threading.Thread(target=churn)
@@ -286,3 +303,48 @@ def test_echo_survives_reset_and_churn(toxiproxy: ToxiproxyApi, echo: EchoServer
             round_trip(sock, b"%d" % i)
             assert toxiproxy.post("/reset").status_code == 204
             round_trip(sock, b"after %d" % i)
+
+
+def test_removing_triggered_reset_peer_waits_for_its_timer(
+    toxiproxy: ToxiproxyApi, echo: EchoServer
+) -> None:
+    proxy = toxiproxy.create("p", echo.address)
+    toxiproxy.add_toxic("p", "reset_peer", stream="upstream", attributes={"timeout": 400})
+    with connect(proxy["listen"]) as sock:
+        start = time.perf_counter()
+        sock.sendall(b"trigger")
+        assert_nothing_arrives(sock, within=0.05)
+        toxiproxy.remove_toxic("p", "reset_peer_upstream")
+        assert time.perf_counter() - start >= 0.35
+        with pytest.raises(ConnectionResetError):
+            recv_until_eof(sock)
+
+
+def test_listen_update_moves_port(toxiproxy: ToxiproxyApi, echo: EchoServer) -> None:
+    proxy = toxiproxy.create("p", echo.address)
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        target = f"127.0.0.1:{probe.getsockname()[1]}"
+    moved = toxiproxy.patch("/proxies/p", json={"listen": target}).json()
+    assert moved["listen"] == target
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(split_address(proxy["listen"]), timeout=5).close()
+    with connect(target) as sock:
+        round_trip(sock)
+
+
+def test_localhost_listen_update_keeps_connections(
+    toxiproxy: ToxiproxyApi, echo: EchoServer
+) -> None:
+    proxy = toxiproxy.create("p", echo.address)
+    port = split_address(proxy["listen"])[1]
+    with connect(proxy["listen"]) as sock:
+        round_trip(sock)
+        same = toxiproxy.patch("/proxies/p", json={"listen": f"localhost:{port}"})
+        assert same.json()["listen"] == proxy["listen"]
+        round_trip(sock)
+
+
+def test_second_proxy_on_same_address_fails(toxiproxy: ToxiproxyApi, echo: EchoServer) -> None:
+    proxy = toxiproxy.create("p", echo.address)
+    body = {"name": "q", "upstream": echo.address, "listen": proxy["listen"]}
+    assert toxiproxy.post("/proxies", json=body).status_code == 500
