@@ -21,6 +21,7 @@ from pytest_tws.fake.backend import Backend, Limits
 from pytest_tws.fake.faults import Faults, plan_failure
 from pytest_tws.fake.handlers import HANDLERS
 from pytest_tws.fake.listener import Listener
+from pytest_tws.fake.market_control import MarketControl
 from pytest_tws.fake.session import Session
 from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
@@ -240,6 +241,12 @@ class FakeTWS:
         self.call(start_over)
 
     # fault control (DESIGN.md): each runs on the fake's loop and returns once done
+
+    @property
+    def market(self) -> MarketControl:
+        """The simulated market: `set_price`, `move`, `halt`, `set_volatility`,
+        `set_tick_rate`, `deny_permissions`, and the live `subscriptions`."""
+        return MarketControl(self._backend, self.call)
 
     @property
     def faults(self) -> Faults:
