@@ -16,6 +16,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pytest_tws.netfault import ToxiproxyServer
@@ -25,14 +26,14 @@ END = "<!-- netfault:end -->"
 MIB = 1024 * 1024
 
 
-def _serve(handler: object) -> int:
+def _serve(handler: Callable[[socket.socket], None]) -> int:
     listener = socket.create_server(("127.0.0.1", 0))
 
     def accept() -> None:
         while True:
             conn, _ = listener.accept()
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=handler, args=(conn,), daemon=True).start()  # type: ignore[arg-type]
+            threading.Thread(target=handler, args=(conn,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
     return int(listener.getsockname()[1])
