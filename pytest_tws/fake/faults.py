@@ -18,7 +18,6 @@ state (connectivity, planned failures) lives in ``backend.extensions``, so `rese
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import re
 from collections.abc import Callable
@@ -192,46 +191,27 @@ def take_planned_failure(backend: Backend, message_id: In, fields: list[str]) ->
 
 
 # --- market data ------------------------------------------------------------------------
-
-
-def _market_data_action(name: str) -> Callable[[Backend], object] | None:
-    # The market-data area may not be there (or not have the action): then the fault
-    # simply has no market-data side.
-    for module_name in ("pytest_tws.fake.handlers.market_data", "pytest_tws.fake.market_feed"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        action = getattr(module, name, None)
-        if callable(action):
-            return action
-    return None
+# Imported late: the market-data handlers import the session, which imports this module.
 
 
 def pause_market_data(backend: Backend) -> None:
     """1100: nothing is published; the market keeps moving."""
-    action = _market_data_action("pause_all")
-    if action is not None:
-        action(backend)
-    elif backend.market_feed is not None:
-        backend.market_feed.paused = True
+    from pytest_tws.fake.handlers import market_data
+
+    market_data.pause_all(backend)
 
 
 def resume_market_data(backend: Backend) -> None:
-    action = _market_data_action("resume_all")
-    if action is not None:
-        action(backend)
-    elif backend.market_feed is not None:
-        backend.market_feed.paused = False
+    from pytest_tws.fake.handlers import market_data
+
+    market_data.resume_all(backend)
 
 
 def drop_market_data(backend: Backend) -> None:
     """1101: every subscription is gone; clients must request them again."""
-    action = _market_data_action("drop_all_subscriptions")
-    if action is not None:
-        action(backend)
-    else:
-        log.warning("1101 without a market-data area to drop subscriptions from")
+    from pytest_tws.fake.handlers import market_data
+
+    market_data.drop_all_subscriptions(backend)
 
 
 # --- the fault controller --------------------------------------------------------------------
@@ -314,9 +294,10 @@ class Faults:
         self._cancel("_comeback")
         self.listener.close()
         self.drop_clients()
-        # A fresh TWS process starts with its link to IBKR up.
-        _state(self.backend).connectivity_lost = False
-        resume_market_data(self.backend)
+        state = _state(self.backend)
+        if state.connectivity_lost:  # a fresh TWS process starts with its link to IBKR up
+            state.connectivity_lost = False
+            resume_market_data(self.backend)
         log.info("FakeTWS restarting; back in %ss of clock time", downtime)
         self._comeback = self._call_later(downtime, self.come_back)
 

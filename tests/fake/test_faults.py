@@ -115,6 +115,57 @@ async def test_farm_notices_on_their_own(fake_tws: FakeTWS, clients: list[Client
     assert 1100 not in clients[0].codes()
 
 
+# --- market data across a connectivity loss -------------------------------------------------
+
+TICKS = ("TICK_PRICE", "TICK_SIZE", "TICK_GENERIC", "TICK_STRING")
+
+
+def ticks_after(tws: FakeTWS, marker: Callable[[list[str]], bool]) -> int:
+    """Tick frames the fake sent after the last frame ``marker`` picks."""
+    frames = tws.frames
+    last = max(i for i, f in enumerate(frames) if marker(list(f.fields)))
+    return sum(1 for f in frames[last + 1:] if f.direction == "<<" and f.name in TICKS)
+
+
+def is_error(code: int) -> Callable[[list[str]], bool]:
+    return lambda fields: fields[:1] == ["4"] and str(code) in fields[2:4]
+
+
+async def test_market_data_pauses_on_1100_and_flows_again_on_1102(
+    fake_tws: FakeTWS, restart_window: RestartWindowControl, tws_target: TwsTarget
+) -> None:
+    client = await Client(fake_tws, tws_target.client_id).connect()
+    ticker = client.ib.reqMktData(Stock("AAPL", "SMART", "USD", conId=265598))
+    await until(lambda: ticker.bid > 0)
+    fake_tws.connectivity_lost()
+    await restart_window.advance(10.0)  # forty feed ticks of clock time
+    await client.ib.reqCurrentTimeAsync()  # everything sent so far has arrived
+    assert 1100 in client.codes()
+    assert ticks_after(fake_tws, is_error(1100)) == 0
+    assert len(fake_tws.market.subscriptions) == 1  # paused, not dropped
+
+    fake_tws.connectivity_restored()
+    await restart_window.advance(2.0)
+    await until(lambda: ticks_after(fake_tws, is_error(1102)) > 0)
+    client.ib.disconnect()
+
+
+async def test_market_data_subscriptions_are_dropped_on_1101(
+    fake_tws: FakeTWS, restart_window: RestartWindowControl, tws_target: TwsTarget
+) -> None:
+    client = await Client(fake_tws, tws_target.client_id).connect()
+    ticker = client.ib.reqMktData(Stock("AAPL", "SMART", "USD", conId=265598))
+    await until(lambda: ticker.bid > 0)
+    fake_tws.connectivity_lost()
+    fake_tws.connectivity_restored(data_lost=True)
+    await restart_window.advance(10.0)
+    await client.ib.reqCurrentTimeAsync()
+    assert client.codes()[:4] == [1100, 2103, 2105, 1101]
+    assert fake_tws.market.subscriptions == []
+    assert ticks_after(fake_tws, is_error(1101)) == 0
+    client.ib.disconnect()
+
+
 # --- restarts --------------------------------------------------------------------------------
 
 
