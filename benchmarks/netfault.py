@@ -1,7 +1,7 @@
 """Overhead of the embedded Toxiproxy server (no toxics) against talking to the upstream directly.
 
 Run ``python benchmarks/netfault.py`` to print a markdown table, or add
-``--write docs/benchmarks.md`` to replace the section between the netfault markers there.
+``--write docs/benchmarks.md`` to replace the section between the ``netfault`` markers there.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _report import write_section  # benchmarks/_report.py, shared by every benchmark
+
 from pytest_tws.netfault import ToxiproxyServer
 
-START = "<!-- netfault:start -->"
-END = "<!-- netfault:end -->"
 MIB = 1024 * 1024
 
 
@@ -150,20 +150,6 @@ def render(result: dict[str, float], trips: int, size: int, repeats: int) -> str
     )
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the marked section of ``path`` (or append it), keeping everything else."""
-    block = f"{START}\n{section}{END}\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        before = text[: text.index(START)]
-        after = text[text.index(END) + len(END) :].removeprefix("\n")
-        text = before + block + after
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="markdown file to update (marked section)")
@@ -175,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(measure(args.trips, size, args.repeats), args.trips, size, args.repeats)
     print(section)
     if args.write is not None:
-        write_section(args.write, section)
+        write_section(args.write, "netfault", section)
     return 0
 
 
