@@ -10,6 +10,10 @@ and "TWS will eventually close the connection"):
   consecutive windows that went over. Every message is still processed: TWS queues, it does
   not drop.
 * When `kick_after` consecutive windows (default 3) go over, the client is disconnected.
+* A window ends `jitter` (50 ms) early. A client pacing to exactly 45 per second (ib_async
+  sends its next batch the instant a second has passed) reaches TWS with scheduling and
+  network jitter; a batch landing a hair under a second after the previous one must not be
+  counted with it, or a client that real TWS accepts would draw error 100 here.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 DEFAULT_MAX_MESSAGES_PER_SECOND = 50
 DEFAULT_KICK_AFTER_WINDOWS = 3
+DEFAULT_JITTER = 0.05
 
 
 @dataclass(frozen=True)
@@ -38,17 +43,19 @@ class MessageRateLimit:
         limit: int = DEFAULT_MAX_MESSAGES_PER_SECOND,
         window: float = 1.0,
         kick_after: int = DEFAULT_KICK_AFTER_WINDOWS,
+        jitter: float = DEFAULT_JITTER,
     ) -> None:
         self.limit = limit
         self.window = window
         self.kick_after = kick_after
+        self.jitter = jitter
         self._window_start: float | None = None
         self._count = 0
         self._violations = 0
         self._window_violated = False
 
     def record(self, now: float) -> RateVerdict:
-        if self._window_start is None or now - self._window_start >= self.window:
+        if self._window_start is None or now - self._window_start >= self.window - self.jitter:
             contiguous = (
                 self._window_start is not None and now - self._window_start < 2 * self.window
             )

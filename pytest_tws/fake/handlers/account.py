@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_tws.fake import layouts
 from pytest_tws.fake.backend import EASTERN, Backend
 from pytest_tws.fake.session import Handler, Session
-from pytest_tws.model.errors import Code, TwsError
+from pytest_tws.model.errors import Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldReader
 from pytest_tws.wire.messages import In
 
@@ -29,7 +29,10 @@ def _known_account(backend: Backend, account: str, req_id: int = -1) -> str:
     if not account:
         return backend.broker.account_names[0]
     if account not in backend.broker.accounts:
-        raise TwsError(Code.MISSING_OR_INVALID, f"Invalid account code '{account}'", req_id)
+        # Live text (deephaven-ib#50): "Error validating request.-'cq' : cause - Invalid
+        # account code"; TWS does not repeat the account.
+        text = error_text(Code.MISSING_OR_INVALID, "cq", "Invalid account code")
+        raise TwsError(Code.MISSING_OR_INVALID, text, req_id)
     return account
 
 
