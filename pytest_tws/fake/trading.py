@@ -22,7 +22,7 @@ from pytest_tws.model.matching import (
     FillPolicy,
     QuotedLeg,
     combo_quote,
-    commission,
+    commissions,
     fill_quantity,
     leg_prices,
     marketable_price,
@@ -204,9 +204,11 @@ def execute(backend: Backend, order: Order, quantity: float, price: float) -> li
         side = "BOT" if ticket.action.upper() == "BUY" else "SLD"
         executions.append(new_execution(order.contract, side, quantity, price, 1,
                                         cum["q"], cum["p"]))
-    for execution in executions:
-        if execution.contract.sec_type != "BAG":
-            _book_execution(backend, order, execution)
+    booked = [e for e in executions if e.contract.sec_type != "BAG"]
+    fees = commissions([(e.contract, e.shares, e.price) for e in booked],
+                       order.commission_charged)
+    for execution, fee in zip(booked, fees, strict=True):
+        _book_execution(backend, order, execution, fee)
     order.executions.extend(executions)
     book(backend).executions.extend(executions)
     if order.remaining <= 1e-9:
@@ -226,13 +228,12 @@ def execute(backend: Backend, order: Order, quantity: float, price: float) -> li
     return executions
 
 
-def _book_execution(backend: Backend, order: Order, execution: Execution) -> None:
+def _book_execution(backend: Backend, order: Order, execution: Execution, fee: float) -> None:
     """Commission, realized P&L, position and cash of one (leg) execution."""
     broker = backend.broker
     spec = execution.contract
     multiplier = float(spec.multiplier or 1)
     signed = execution.shares if execution.side == "BOT" else -execution.shares
-    fee = commission(spec, execution.shares, execution.price, order.commission_charged)
     order.commission_charged += fee
     execution.commission = fee
     held = broker.positions.get((execution.account, spec.con_id))

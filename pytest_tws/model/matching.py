@@ -137,21 +137,32 @@ def option_rate(premium: float) -> float:
 def commission(
     spec: ContractSpec, quantity: float, price: float, charged_on_order: float = 0.0
 ) -> float:
-    """The commission of one execution, given what the order was already charged.
+    """The commission of one execution, given what its order was already charged."""
+    return commissions([(spec, quantity, price)], charged_on_order)[0]
 
-    The per-order minimum is topped up by the first executions until the order has paid it;
-    stocks are capped at 1 % of the trade value.
+
+def commissions(
+    executions: Sequence[tuple[ContractSpec, float, float]], charged_on_order: float = 0.0
+) -> list[float]:
+    """Commissions of executions that happen together (a combo's legs), as (spec, qty, price).
+
+    Each pays its per-share or per-contract rate (stocks capped at 1 % of their value); if the
+    order has not yet paid its $1.00 minimum, the first execution is topped up to it.
     """
-    quantity = abs(quantity)
-    if spec.is_option:
-        fee = option_rate(abs(price)) * quantity
-        minimum = OPTION_MIN_PER_ORDER
-    else:
-        fee = STOCK_PER_SHARE * quantity
-        minimum = STOCK_MIN_PER_ORDER
-    if charged_on_order + fee < minimum:
-        fee = minimum - charged_on_order
-    if not spec.is_option:
-        cap = STOCK_MAX_FRACTION * quantity * abs(price) * float(spec.multiplier or 1)
-        fee = min(fee, max(cap, 0.0)) if cap > 0 else fee
-    return round(max(fee, 0.0), 4)
+    fees: list[float] = []
+    for spec, quantity, price in executions:
+        quantity = abs(quantity)
+        if spec.is_option:
+            fee = option_rate(abs(price)) * quantity
+        else:
+            fee = STOCK_PER_SHARE * quantity
+            cap = STOCK_MAX_FRACTION * quantity * abs(price) * float(spec.multiplier or 1)
+            if cap > 0:
+                fee = min(fee, cap)
+        fees.append(fee)
+    minimum = OPTION_MIN_PER_ORDER if any(s.is_option for s, _, _ in executions) else (
+        STOCK_MIN_PER_ORDER)
+    shortfall = minimum - charged_on_order - sum(fees)
+    if fees and shortfall > 0:
+        fees[0] += shortfall
+    return [round(fee, 4) for fee in fees]

@@ -19,6 +19,14 @@ from tws_core.events import (
     StateChange,
     TwsErrorEvent,
 )
+from tws_core.orders import (
+    OrderError,
+    OrderManager,
+    OrderRefusedError,
+    OrderStatusChange,
+    OrderTimeoutError,
+    VerticalSpread,
+)
 
 __all__ = [
     "ClientIdInUseError",
@@ -32,6 +40,11 @@ __all__ = [
     "ErrorCategory",
     "HealthCheckError",
     "NotConnectedError",
+    "OrderError",
+    "OrderManager",
+    "OrderRefusedError",
+    "OrderStatusChange",
+    "OrderTimeoutError",
     "RestartWindow",
     "Severity",
     "StateChange",
@@ -39,5 +52,6 @@ __all__ = [
     "TwsApiError",
     "TwsCoreError",
     "TwsErrorEvent",
+    "VerticalSpread",
     "classify",
 ]
