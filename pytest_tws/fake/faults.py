@@ -8,6 +8,7 @@
                                  are refused) until `downtime` passes on the clock; the broker
                                  (orders, positions, next ids) lives on, as on IB's servers
     fail_next(request, code)     the next such request is answered with that error instead
+    ignore_next(request)         the next such request gets no answer at all (a hung TWS)
     follow(window)               the restart and the nightly reset happen by themselves when
                                  the fake's clock gets there
 
@@ -38,10 +39,10 @@ __all__ = [
     "Faults",
     "Listening",
     "PlannedFailure",
+    "apply_planned_failure",
     "plan_failure",
     "request_id_of",
     "resolve_request",
-    "take_planned_failure",
 ]
 
 log = logging.getLogger("pytest_tws.fake")
@@ -80,10 +81,11 @@ class _Cancellable(Protocol):
 
 @dataclass
 class PlannedFailure:
-    """`fail_next`: the next ``times`` requests of this kind get error ``code`` instead."""
+    """`fail_next`: the next ``times`` requests of this kind get error ``code`` instead;
+    with ``code`` None (`ignore_next`) they get no answer at all."""
 
     request: In
-    code: int
+    code: int | None
     message: str
     times: int = 1
 
@@ -153,9 +155,14 @@ def request_id_of(message_id: In, fields: list[str]) -> int:
 
 
 def plan_failure(
-    backend: Backend, request: In | str, code: int, message: str | None = None, times: int = 1
+    backend: Backend,
+    request: In | str,
+    code: int | None,
+    message: str | None = None,
+    times: int = 1,
 ) -> PlannedFailure:
-    """Answer the next ``times`` requests of kind ``request`` with error ``code``.
+    """Answer the next ``times`` requests of kind ``request`` with error ``code`` (None: do
+    not answer them at all).
 
     Raises:
         ValueError: Unknown request, ``times`` < 1, or no ``message`` for a code without a
@@ -163,31 +170,45 @@ def plan_failure(
     """
     if times < 1:
         raise ValueError(f"times must be >= 1, got {times!r}")
-    if message is None:
+    if code is None:
+        message = ""
+    elif message is None:
         if code not in Code._value2member_map_ or Code(code) not in TEXTS:
             raise ValueError(f"error {code} has no known text; pass message=")
         message = error_text(Code(code))
-    planned = PlannedFailure(resolve_request(request), int(code), message, times)
+    planned = PlannedFailure(
+        resolve_request(request), None if code is None else int(code), message, times
+    )
     _state(backend).planned.append(planned)
     return planned
 
 
-def take_planned_failure(backend: Backend, message_id: In, fields: list[str]) -> TwsError | None:
-    """Called by the session before a handler runs: the error to answer with instead, if any."""
+def apply_planned_failure(backend: Backend, message_id: In, fields: list[str]) -> bool:
+    """Called by the session before a handler runs.
+
+    Returns:
+        True if the request is planned to go unanswered; False to handle it as usual.
+
+    Raises:
+        TwsError: The error planned for this request, to be sent instead of handling it.
+    """
     state = backend.extensions.get(_STATE_KEY)
     if not isinstance(state, _State):
-        return None
+        return False
     for planned in state.planned:
         if planned.request is message_id:
             planned.times -= 1
             if planned.times == 0:
                 state.planned.remove(planned)
+            if planned.code is None:
+                log.info("planned failure: %s goes unanswered", message_id.name)
+                return True
             req_id = request_id_of(message_id, fields)
             if message_id is In.PLACE_ORDER and req_id >= 0:
                 backend.broker.use_order_id(req_id)  # a rejected order still used its id
             log.info("planned failure: %s answered with %d", message_id.name, planned.code)
-            return TwsError(planned.code, planned.message, req_id)
-    return None
+            raise TwsError(planned.code, planned.message, req_id)
+    return False
 
 
 # --- market data ------------------------------------------------------------------------

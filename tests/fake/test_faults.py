@@ -276,6 +276,17 @@ async def test_fail_next_times_and_validation(fake_tws: FakeTWS, clients: list[C
         fake_tws.fail_next("placeOrder", 201, times=0)
 
 
+async def test_ignore_next_leaves_one_request_unanswered(
+    fake_tws: FakeTWS, clients: list[Client]
+) -> None:
+    ib = clients[0].ib
+    fake_tws.ignore_next("reqCurrentTime")
+    ib.client.reqCurrentTime()  # goes unanswered
+    assert await ib.reqCurrentTimeAsync()  # only that one: this one is answered
+    names = [f.name for f in fake_tws.frames]
+    assert names.count("REQ_CURRENT_TIME") == 2 and names.count("CURRENT_TIME") == 1
+
+
 def test_request_names_and_ids() -> None:
     assert resolve_request("placeOrder") is In.PLACE_ORDER
     assert resolve_request("PLACE_ORDER") is In.PLACE_ORDER
