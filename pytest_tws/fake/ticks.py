@@ -64,10 +64,10 @@ _SIZE_OF = {TickType.BID: TickType.BID_SIZE, TickType.ASK: TickType.ASK_SIZE,
 _PRICES = (TickType.HIGH, TickType.LOW, TickType.CLOSE, TickType.OPEN)
 _OPTION_TICKS = (TickType.BID_OPTION, TickType.ASK_OPTION, TickType.LAST_OPTION,
                  TickType.MODEL_OPTION)
-_GENERIC_VALUES = (TickType.AVG_VOLUME, TickType.OPTION_HISTORICAL_VOL,
-                   TickType.OPTION_IMPLIED_VOL, TickType.SHORTABLE)
-_SIZES = (TickType.VOLUME, TickType.OPTION_CALL_OPEN_INTEREST, TickType.OPTION_PUT_OPEN_INTEREST,
-          TickType.OPTION_CALL_VOLUME, TickType.OPTION_PUT_VOLUME, TickType.SHORTABLE_SHARES)
+_GENERIC_VALUES = (TickType.OPTION_HISTORICAL_VOL, TickType.OPTION_IMPLIED_VOL, TickType.SHORTABLE)
+_SIZES = (TickType.VOLUME, TickType.AVG_VOLUME, TickType.OPTION_CALL_OPEN_INTEREST,
+          TickType.OPTION_PUT_OPEN_INTEREST, TickType.OPTION_CALL_VOLUME,
+          TickType.OPTION_PUT_VOLUME, TickType.SHORTABLE_SHARES)
 
 #: generic tick lists users ask for that mean something here (others are accepted, ignored)
 SUPPORTED_GENERIC_TICKS = frozenset({100, 101, 104, 106, 165, 236})
@@ -140,7 +140,7 @@ def _stock_generics(
     if 106 in generic:
         p[TickType.OPTION_IMPLIED_VOL] = vol
     if 165 in generic:
-        p[TickType.AVG_VOLUME] = float(2_000_000 + int(_stable_fraction(spec.symbol, 2) * 5e7))
+        p[TickType.AVG_VOLUME] = 2_000_000 + int(_stable_fraction(spec.symbol, 2) * 5e7)
     if 236 in generic:
         p[TickType.SHORTABLE] = 3.0  # > 2.5: at least 1000 shares available to borrow
         p[TickType.SHORTABLE_SHARES] = 10_000_000
