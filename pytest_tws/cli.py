@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--port", type=int, default=7497)
     doctor.add_argument("--client-id", type=int, default=999)
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    doctor.add_argument("--timeout", type=float, default=5.0,
+                        help="seconds to wait for each answer (default 5)")
     doctor.set_defaults(run=_doctor)
     return parser
 

@@ -74,6 +74,8 @@ class Backend:
         self.extensions: dict[str, Any] = {}
         """area name -> state an area of handlers keeps (market data, orders)"""
         self.market_feed: MarketFeed | None = None
+        self.read_only = False
+        """TWS's "Read-Only API" setting: order requests get error 321 (see read_only.py)"""
         self.rebuild()
 
     def rebuild(self) -> None:

@@ -49,6 +49,9 @@ class FakeTWS:
     On a `VirtualClock` the fake follows ``restart_window`` (default `RestartWindow()`: TWS
     restarts daily at 23:45 New York time, IBKR's nightly reset at 00:15) by itself as the
     clock passes those times; on the system clock only when ``restart_window`` is given.
+
+    ``read_only=True`` acts as TWS with "Read-Only API" checked: order requests (and reqIds)
+    are answered with error 321 "…The API interface is currently in Read-Only mode."
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class FakeTWS:
         *,
         limits: Limits | None = None,
         restart_window: RestartWindow | None = None,
+        read_only: bool = False,
     ) -> None:
         self._host = host
         self._requested_port = port
@@ -78,6 +82,7 @@ class FakeTWS:
             time.monotonic,
             dataclasses.replace(self._initial_limits),
         )
+        self._backend.read_only = read_only
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._listener = Listener(host, port, lambda: Session(self._backend, HANDLERS))

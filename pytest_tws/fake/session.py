@@ -18,6 +18,8 @@ from pytest_tws.fake.backend import Backend
 from pytest_tws.fake.faults import apply_planned_failure
 from pytest_tws.fake.layouts import Fields, error
 from pytest_tws.fake.pacing import MessageRateLimit
+from pytest_tws.fake.read_only import read_only_refusal
+from pytest_tws.fake.transcript import Frame
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_field
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame
@@ -155,6 +157,8 @@ class Session(asyncio.Protocol):
         if frame.count(0, 4) != len(fields):
             raise ValueError(f"a field of {fields[0]} contains NUL: {fields!r}")
         self.backend.transcript.record("<<", self.client_id, fields, label)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", Frame("<<", self.client_id, tuple(fields), label))
         self._outgoing.append(frame)
         if not self._flush_scheduled:
             # Sends from timers and control calls are flushed once the current step is done.
@@ -163,6 +167,8 @@ class Session(asyncio.Protocol):
 
     def _on_frame(self, fields: list[str]) -> None:
         self.backend.transcript.record(">>", self.client_id, fields)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", Frame(">>", self.client_id, tuple(fields)))
         verdict = self._rate.record(self.backend.wall_monotonic())
         if verdict.exceeded:
             text = error_text(
@@ -187,6 +193,9 @@ class Session(asyncio.Protocol):
         try:
             if apply_planned_failure(self.backend, message_id, fields):
                 return  # planned to go unanswered, as by a hung TWS
+            refused = read_only_refusal(self.backend, message_id, fields)
+            if refused is not None:
+                raise refused
             if handler is None:
                 raise UnimplementedMessage(message_id)
             handler(self, FieldReader(fields, 1))

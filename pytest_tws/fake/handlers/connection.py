@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from pytest_tws.fake import layouts
 from pytest_tws.fake.backend import STARTUP_FARMS
 from pytest_tws.fake.session import Handler, Session
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, error_text
 from pytest_tws.wire.fields import FieldReader
 from pytest_tws.wire.messages import In
+
+log = logging.getLogger("pytest_tws.fake")
 
 
 def start_api(session: Session, r: FieldReader) -> None:
@@ -22,6 +26,8 @@ def start_api(session: Session, r: FieldReader) -> None:
         return
     session.client_id = client_id
     session.ready = True
+    log.info("client %d started the API from %s (server version %d)",
+             client_id, session.peer, session.server_version)
     session.send(layouts.managed_accounts(backend.broker.account_names))
     session.send(layouts.next_valid_id(backend.broker.next_order_id))
     for farm in STARTUP_FARMS:
