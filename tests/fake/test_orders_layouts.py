@@ -143,7 +143,7 @@ def test_ib_async_decodes_execution_and_commission(ib_async_client: IB) -> None:
     assert fill.commissionReport.realizedPNL == 0.0  # unset, as ib_async maps it
 
 
-def test_ib_async_decodes_a_completed_bag_order(ib_async_client: IB) -> None:
+async def test_ib_async_decodes_a_completed_bag_order(ib_async_client: IB) -> None:
     ib = ib_async_client
     ib.wrapper.startReq("completedOrders")
     order = bag_order(FILLED)
