@@ -131,7 +131,6 @@ def tws_target(request: pytest.FixtureRequest, tws_settings: TwsSettings) -> Tws
 async def ib(tws_target: TwsTarget, _ib_async_errors: IbAsyncErrors) -> AsyncIterator[IB]:
     """An ib_async ``IB`` connected (and synced) to the target as this test's clientId."""
     client = IB()
-    client.RaiseRequestErrors = True
     try:
         await client.connectAsync(tws_target.host, tws_target.port,
                                   clientId=tws_target.client_id, timeout=IB_TIMEOUT,
