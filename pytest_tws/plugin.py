@@ -15,6 +15,7 @@ from pytest_tws.target import ClientIds, worker_index
 pytest_plugins = [
     "pytest_tws.fixtures",
     "pytest_tws.restart",
+    "pytest_tws.netfault.fixture",
 ]
 
 SETTINGS_KEY = pytest.StashKey[TwsSettings]()
