@@ -32,7 +32,7 @@ from pytest_tws.fake import FakeTWS
 from pytest_tws.fake.faults import DEFAULT_RESET_OUTAGE
 from tws_core.clock import RestartWindow
 
-__all__ = ["BEFORE_RESTART", "RestartWindowControl", "restart_window"]
+__all__ = ["BEFORE_RESTART", "RestartWindowControl", "advance_until", "restart_window"]
 
 #: Where the clock starts by default: this long before the first restart after DEFAULT_START.
 BEFORE_RESTART = timedelta(minutes=5)
@@ -110,32 +110,9 @@ class RestartWindowControl:
         idle: Callable[[], bool] | None = None,
         timeout: float = REACTION_TIMEOUT,
     ) -> float:
-        """Step virtual time from deadline to deadline until ``predicate()`` holds.
-
-        Before each step, waits (in real time, up to ``timeout``) until ``idle()`` says the
-        code under test is waiting on the clock rather than on I/O, so no clock timeout fires
-        while a real socket operation is still under way. Default ``idle``: always.
-
-        Returns:
-            The virtual seconds that passed.
-
-        Raises:
-            TimeoutError: ``predicate`` still false after ``within`` virtual seconds (or no
-                deadline is pending), or ``idle`` not reached in ``timeout`` real seconds.
-        """
-        started = self.clock.monotonic()
-        limit = started + within
-        while True:
-            await self._settle(predicate, idle, timeout)
-            if predicate():
-                return self.clock.monotonic() - started
-            deadline = self.clock.next_deadline()
-            if deadline is None or deadline > limit:
-                raise TimeoutError(
-                    f"condition not reached within {within} virtual seconds "
-                    f"(now {self.clock.now().isoformat()}, next deadline {deadline})"
-                )
-            await self.clock.advance_async(max(0.0, deadline - self.clock.monotonic()))
+        """`advance_until` on this fixture's clock."""
+        return await advance_until(self.clock, predicate, within=within, idle=idle,
+                                   timeout=timeout)
 
     # crossing the restart and the reset
 
@@ -187,16 +164,46 @@ class RestartWindowControl:
     async def _wait(self, condition: Callable[[], bool], what: str) -> None:
         await _until(condition, REACTION_TIMEOUT, what)
 
-    async def _settle(
-        self,
-        predicate: Callable[[], bool],
-        idle: Callable[[], bool] | None,
-        timeout: float,
-    ) -> None:
+
+
+async def advance_until(
+    clock: VirtualClock,
+    predicate: Callable[[], bool],
+    *,
+    within: float,
+    idle: Callable[[], bool] | None = None,
+    timeout: float = REACTION_TIMEOUT,
+) -> float:
+    """Step virtual time from deadline to deadline until ``predicate()`` holds.
+
+    Before each step, waits (in real time, up to ``timeout``) until ``idle()`` says the code
+    under test is waiting on the clock rather than on I/O, so no clock timeout fires while a
+    real socket operation is still under way (e.g. ``idle=watchdog.is_waiting``). Without
+    ``idle``, the loop gets a few turns.
+
+    Returns:
+        The virtual seconds that passed.
+
+    Raises:
+        TimeoutError: ``predicate`` still false after ``within`` virtual seconds (or nothing
+            is pending on the clock), or not idle within ``timeout`` real seconds.
+    """
+    started = clock.monotonic()
+    limit = started + within
+    while True:
         for _ in range(5):
             await asyncio.sleep(0)
         if idle is not None:
             await _until(lambda: predicate() or idle(), timeout, "the code under test to idle")
+        if predicate():
+            return clock.monotonic() - started
+        deadline = clock.next_deadline()
+        if deadline is None or deadline > limit:
+            raise TimeoutError(
+                f"condition not reached within {within} virtual seconds "
+                f"(now {clock.now().isoformat()}, next deadline {deadline})"
+            )
+        await clock.advance_async(max(0.0, deadline - clock.monotonic()))
 
 
 async def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:

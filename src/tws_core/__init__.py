@@ -27,8 +27,17 @@ from tws_core.orders import (
     OrderTimeoutError,
     VerticalSpread,
 )
+from tws_core.watchdog import (
+    Backoff,
+    RecoveryReason,
+    Watchdog,
+    WatchdogState,
+    WatchdogStatus,
+    WatchdogTransition,
+)
 
 __all__ = [
+    "Backoff",
     "ClientIdInUseError",
     "Clock",
     "ConnectError",
@@ -45,6 +54,7 @@ __all__ = [
     "OrderRefusedError",
     "OrderStatusChange",
     "OrderTimeoutError",
+    "RecoveryReason",
     "RestartWindow",
     "Severity",
     "StateChange",
@@ -53,5 +63,9 @@ __all__ = [
     "TwsCoreError",
     "TwsErrorEvent",
     "VerticalSpread",
+    "Watchdog",
+    "WatchdogState",
+    "WatchdogStatus",
+    "WatchdogTransition",
     "classify",
 ]
