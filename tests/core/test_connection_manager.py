@@ -40,7 +40,11 @@ async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
 
 
 def broadcast_error(tws: FakeTWS, code: int, text: str) -> None:
-    tws.call(lambda: [s.send_error(-1, code, text) for s in tws.backend.ready_sessions()])
+    def send() -> None:
+        for session in tws.backend.ready_sessions():
+            session.send_error(-1, code, text)
+
+    tws.call(send)
 
 
 @pytest.fixture
