@@ -8,7 +8,7 @@ Lines count per fake, across all its clients, as TWS counts them per user: the l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_tws.fake import ticks
 from pytest_tws.fake.history import HistoricalPacing
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from pytest_tws.fake.session import Session
 
 MARKET_DATA = "market_data"
+#: A client with this much unread output gets no new ticks until it catches up: its lines
+#: conflate (the next tick carries every change since), as TWS's own feed does.
+CONGESTED_BYTES = 256 * 1024
 
 
 @dataclass(eq=False)
@@ -119,12 +122,13 @@ class MarketBook:
 
     # quotes and ticks
 
-    def quote(self, line: Line, cache: dict[object, SpecQuote] | None = None) -> SpecQuote:
+    def quote(self, line: Line, cache: dict[object, Any] | None = None) -> SpecQuote:
         key: object = tuple((leg.spec.con_id, leg.ratio, leg.action) for leg in line.legs) or (
             line.spec.con_id
         )
         if cache is not None and key in cache:
-            return cache[key]
+            found: SpecQuote = cache[key]
+            return found
         if line.legs:
             q = combine([(leg, self.backend.quote(leg.spec)) for leg in line.legs])
         else:
@@ -133,24 +137,38 @@ class MarketBook:
             cache[key] = q
         return q
 
-    def updates(self, line: Line, cache: dict[object, SpecQuote] | None = None) -> list[Fields]:
-        """The messages that bring `line`'s client up to date (everything, the first time)."""
-        q = self.quote(line, cache)
-        symbol = line.spec.under_symbol or line.spec.symbol
-        market = self.backend.market
-        vol = market.volatility(symbol) if market.has_underlying(symbol) else 0.0
-        now_epoch = int(self.backend.now().timestamp())
-        picture = ticks.picture(line.spec, q, line.generic, vol, now_epoch, combo=bool(line.legs))
+    def updates(self, line: Line, cache: dict[object, Any] | None = None) -> list[Fields]:
+        """The messages that bring `line`'s client up to date (everything, the first time).
+
+        `cache` (one per tick) shares quotes and pictures among lines of the same contract.
+        """
+        key = ("picture", line.spec.con_id, line.legs, line.generic)
+        picture = cache.get(key) if cache is not None else None
+        if picture is None:
+            q = self.quote(line, cache)
+            symbol = line.spec.under_symbol or line.spec.symbol
+            market = self.backend.market
+            vol = market.volatility(symbol) if market.has_underlying(symbol) else 0.0
+            now_epoch = int(self.backend.now().timestamp())
+            picture = ticks.picture(line.spec, q, line.generic, vol, now_epoch,
+                                    combo=bool(line.legs))
+            if cache is not None:
+                cache[key] = picture
         return ticks.messages(line.req_id, line.sent, picture, line.delayed)
 
     def publish(self) -> None:
         """Send every line its changes (the feed calls this each tick)."""
-        cache: dict[object, SpecQuote] = {}
+        cache: dict[object, Any] = {}
         for line in list(self.lines.values()):
-            if line.session.closed:
+            if line.session.closed or _congested(line.session):
                 continue
             for fields in self.updates(line, cache):
                 line.session.send(fields)
+
+
+def _congested(session: Session) -> bool:
+    transport = getattr(session, "_transport", None)
+    return transport is not None and transport.get_write_buffer_size() > CONGESTED_BYTES
 
 
 def book(backend: Backend) -> MarketBook:

@@ -161,6 +161,7 @@ async def test_identical_historical_request_within_15s_is_paced(ib: IB, fake_tws
     clock = VirtualClock()
     fake_tws.use_clock(clock)
     await ib.connectAsync(fake_tws.host, fake_tws.port, clientId=ib.client.clientId)
+    ib.RaiseRequestErrors = True
     [spy] = await qualified(ib, Stock("SPY", "SMART", "USD"))
     args = (spy, "", "1 D", "5 mins", "TRADES", True)
     assert await ib.reqHistoricalDataAsync(*args)
