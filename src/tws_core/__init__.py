@@ -19,6 +19,7 @@ from tws_core.events import (
     StateChange,
     TwsErrorEvent,
 )
+from tws_core.market_data import ChainNotFoundError, MarketData, OptionChain
 from tws_core.orders import (
     OrderError,
     OrderManager,
@@ -27,6 +28,7 @@ from tws_core.orders import (
     OrderTimeoutError,
     VerticalSpread,
 )
+from tws_core.throttle import MarketDataLimitError
 from tws_core.watchdog import (
     Backoff,
     RecoveryReason,
@@ -38,6 +40,7 @@ from tws_core.watchdog import (
 
 __all__ = [
     "Backoff",
+    "ChainNotFoundError",
     "ClientIdInUseError",
     "Clock",
     "ConnectError",
@@ -48,7 +51,10 @@ __all__ = [
     "ConnectivityRestored",
     "ErrorCategory",
     "HealthCheckError",
+    "MarketData",
+    "MarketDataLimitError",
     "NotConnectedError",
+    "OptionChain",
     "OrderError",
     "OrderManager",
     "OrderRefusedError",
