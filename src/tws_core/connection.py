@@ -211,6 +211,9 @@ class ConnectionManager:
             await self._within(self._ib.reqCurrentTimeAsync(), timeout)
         except _TimedOut:
             raise HealthCheckError(f"reqCurrentTime got no answer within {timeout}s") from None
+        except ConnectionError as exc:
+            # ib_async fails the pending request when the socket drops under it.
+            raise NotConnectedError(f"connection lost during the health check: {exc}") from exc
         self.last_latency = self.clock.monotonic() - started
         return self.last_latency
 
@@ -233,16 +236,21 @@ class ConnectionManager:
                 if client_id < first_id + self.client_id_retries:
                     log.warning("%s; trying clientId %d", exc, client_id + 1)
                     continue
-                self._set_state(ConnectionState.DISCONNECTED, str(exc), CLIENT_ID_IN_USE)
+                self._attempt_failed(str(exc), CLIENT_ID_IN_USE)
                 raise
             except ConnectError as exc:
-                self._set_state(ConnectionState.DISCONNECTED, str(exc))
+                self._attempt_failed(str(exc))
                 raise
             self._was_up = True
             self._set_state(ConnectionState.CONNECTED,
                             f"connected as clientId {client_id}, server version "
                             f"{self.server_version}")
             return
+
+    def _attempt_failed(self, cause: str, code: int | None = None) -> None:
+        # a disconnect() while the attempt ran has the last word: STOPPED stays STOPPED
+        if self._state is not ConnectionState.STOPPED:
+            self._set_state(ConnectionState.DISCONNECTED, cause, code)
 
     async def _attempt(self, client_id: int) -> None:
         loop = asyncio.get_running_loop()

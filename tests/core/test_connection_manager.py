@@ -165,3 +165,22 @@ async def test_degraded_on_1100_until_1101_with_data_lost(
                                     "restored - data lost.")
     await until(lambda: conn.state is S.CONNECTED)
     assert [r.data_lost for r in restored] == [True]
+
+
+async def test_disconnect_during_a_connect_attempt_stays_stopped() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(-1)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    conn = ConnectionManager("127.0.0.1", server.sockets[0].getsockname()[1], 1, timeout=WAIT)
+    attempt = asyncio.ensure_future(conn.connect())
+    try:
+        await until(lambda: conn.state is S.CONNECTING)
+        await conn.disconnect()
+        with pytest.raises(ConnectError):
+            await asyncio.wait_for(attempt, WAIT)
+        assert conn.state is S.STOPPED
+    finally:
+        attempt.cancel()
+        server.close()
+        await server.wait_closed()
