@@ -134,6 +134,7 @@ class ConnectionManager:
         self._closing = False
         self._last_socket_error = ""
         self._refused: asyncio.Future[str] | None = None
+        self._attempting: asyncio.Future[Any] | None = None
         self._lock: asyncio.Lock | None = None
         self._ib.errorEvent += self._on_error
         self._ib.client.apiError += self._on_api_error
@@ -193,7 +194,9 @@ class ConnectionManager:
             await self._connect(reconnecting=True, cause=cause)
 
     async def disconnect(self) -> None:
-        """Close the connection on purpose; the state becomes STOPPED."""
+        """Close the connection on purpose (aborting a connect attempt); STOPPED."""
+        if self._attempting is not None and not self._attempting.done():
+            self._attempting.cancel()
         self._disconnect_socket()
         self._set_state(ConnectionState.STOPPED, "disconnect requested")
 
@@ -260,6 +263,7 @@ class ConnectionManager:
             self.host, self.port, clientId=client_id, timeout=None,
             readonly=self.readonly, account=self.account,
         ))
+        self._attempting = connecting
         try:
             await self._within(self._first_of(connecting, refused), self.timeout)
         except _TimedOut:
@@ -272,6 +276,7 @@ class ConnectionManager:
                                f"failed: {exc!r}") from exc
         finally:
             self._refused = None
+            self._attempting = None
             if not connecting.done():
                 connecting.cancel()
                 await asyncio.gather(connecting, return_exceptions=True)
@@ -283,6 +288,8 @@ class ConnectionManager:
                                      return_when=asyncio.FIRST_COMPLETED)
         if refused in done:
             raise ClientIdInUseError(self.client_id, refused.result())
+        if connecting.cancelled():
+            raise ConnectError(f"connect to {self.host}:{self.port} aborted by disconnect()")
         connecting.result()
 
     async def _within(self, work: Awaitable[T], timeout: float | None) -> T:

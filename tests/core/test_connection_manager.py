@@ -177,7 +177,7 @@ async def test_disconnect_during_a_connect_attempt_stays_stopped() -> None:
     try:
         await until(lambda: conn.state is S.CONNECTING)
         await conn.disconnect()
-        with pytest.raises(ConnectError):
+        with pytest.raises(ConnectError, match="aborted by disconnect"):
             await asyncio.wait_for(attempt, WAIT)
         assert conn.state is S.STOPPED
     finally:
