@@ -104,6 +104,7 @@ async def test_refused_port_is_a_connect_error() -> None:
 async def test_connect_timeout_is_measured_on_the_clock() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(-1)  # a TWS that accepts and never answers the handshake
+        writer.close()  # from 3.12.1, server.wait_closed() waits for this
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -170,6 +171,7 @@ async def test_degraded_on_1100_until_1101_with_data_lost(
 async def test_disconnect_during_a_connect_attempt_stays_stopped() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(-1)
+        writer.close()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     conn = ConnectionManager("127.0.0.1", server.sockets[0].getsockname()[1], 1, timeout=WAIT)
