@@ -445,15 +445,19 @@ class Watchdog:
                 self._reconnects += 1
             self._failures = 0
             self._pacing_error = None
-            self._connected(f"connected on attempt {outage_attempt}")
-            await self._run_hooks(RecoveryReason.RECONNECTED if not first else None)
+            reason = None if first else RecoveryReason.RECONNECTED
+            self._connected(f"connected on attempt {outage_attempt}", recovering=reason)
+            await self._run_hooks(reason)
             return True
 
-    def _connected(self, cause: str) -> None:
+    def _connected(self, cause: str, recovering: RecoveryReason | None = None) -> None:
         self._last_connected = self.clock.now()
         self._connected_since = self.clock.monotonic()
         self._last_heard = self.clock.monotonic()
-        self._set(self._up_state(), cause)
+        # Straight to RECOVERING when hooks will run: CONNECTED (and so `can_trade`) only
+        # once orders are reconciled and subscriptions are back.
+        hooks_due = recovering is not None and bool(self._hooks)
+        self._set(WatchdogState.RECOVERING if hooks_due else self._up_state(), cause)
 
     def _on_loss(self, cause: str) -> None:
         self._last_disconnected = self.clock.now()

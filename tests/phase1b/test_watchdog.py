@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ib_async import LimitOrder, Stock
@@ -156,6 +157,8 @@ async def test_daily_tws_restart_handling(
         assert status.attempts == 2  # the first connect, and one after the downtime
         assert W.GAVE_UP not in path(transitions) and W.BACKING_OFF not in path(transitions)
         assert reasons == [RecoveryReason.RECONNECTED]
+        assert path(transitions)[-4:] == [W.WAITING_FOR_WINDOW, W.CONNECTING, W.RECOVERING,
+                                          W.CONNECTED]  # never tradeable before the hooks
         assert clock.now() >= back_expected
 
         # market data is flowing again: re-requested on the new session, and ticking
@@ -304,8 +307,14 @@ async def test_error_100_kick_is_survived(tws_target: TwsTarget) -> None:
         conn.events.error += lambda event: errors.append(event.code)
         await started(dog)
         try:
-            for _ in range(30):
-                conn.ib.client.reqCurrentTime()
+            # One request at a time, each answered before the next: the fake has read all
+            # the client sent when it kicks, so it closes with FIN after error 100 (unread
+            # input would make the kernel send RST, which can destroy the error in transit).
+            lost = asyncio.ensure_future(_next(conn.events.connection_lost))
+            while not lost.done():
+                answer = asyncio.ensure_future(conn.ib.reqCurrentTimeAsync())
+                await asyncio.wait({answer, lost}, return_when=asyncio.FIRST_COMPLETED)
+            answer.cancel()
             await until(lambda: dog.state is W.BACKING_OFF)
             assert 100 in errors
             assert "error 100" in (dog.status().last_error or "")
@@ -316,6 +325,10 @@ async def test_error_100_kick_is_survived(tws_target: TwsTarget) -> None:
         finally:
             await dog.stop()
             await conn.disconnect()
+
+
+async def _next(event: Any) -> Any:
+    return await event
 
 
 async def test_state_file_follows_every_transition(
