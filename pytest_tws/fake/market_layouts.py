@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pytest_tws.fake.layouts import Fields
 from pytest_tws.model.options import OptionComputation
-from pytest_tws.wire.fields import FieldValue
+from pytest_tws.wire.fields import FieldValue, encode_field
 from pytest_tws.wire.messages import Out
 
 #: "not computed" markers of tickOptionComputation
@@ -22,21 +22,32 @@ _NO_PRICE = -1.0
 _NO_GREEK = -2.0
 
 
+# Ticks are most of what the fake ever sends: these build their fields as text directly,
+# so the session's encoder has nothing left to convert.
+_TICK_PRICE = str(int(Out.TICK_PRICE))
+_TICK_SIZE = str(int(Out.TICK_SIZE))
+_TICK_GENERIC = str(int(Out.TICK_GENERIC))
+_TICK_STRING = str(int(Out.TICK_STRING))
+
+
 def tick_price(req_id: int, tick_type: int, price: float, size: FieldValue = 0) -> Fields:
     # version 6; attrMask 0 (no canAutoExecute / pastLimit / preOpen)
-    return [Out.TICK_PRICE, 6, req_id, tick_type, price, size, 0]
+    return [
+        _TICK_PRICE, "6", str(req_id), str(int(tick_type)), encode_field(price),
+        encode_field(size), "0",
+    ]
 
 
 def tick_size(req_id: int, tick_type: int, size: FieldValue) -> Fields:
-    return [Out.TICK_SIZE, 6, req_id, tick_type, size]
+    return [_TICK_SIZE, "6", str(req_id), str(int(tick_type)), encode_field(size)]
 
 
 def tick_generic(req_id: int, tick_type: int, value: float) -> Fields:
-    return [Out.TICK_GENERIC, 6, req_id, tick_type, value]
+    return [_TICK_GENERIC, "6", str(req_id), str(int(tick_type)), encode_field(value)]
 
 
 def tick_string(req_id: int, tick_type: int, value: str) -> Fields:
-    return [Out.TICK_STRING, 6, req_id, tick_type, value]
+    return [_TICK_STRING, "6", str(req_id), str(int(tick_type)), value]
 
 
 def tick_option_computation(req_id: int, tick_type: int, c: OptionComputation) -> Fields:
