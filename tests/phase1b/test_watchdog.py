@@ -30,6 +30,10 @@ from tws_core.watchdog import (
 
 pytestmark = [pytest.mark.phase1b, pytest.mark.fake_only]
 
+# Where a test moves the clock while replies may still be in flight (long advances through
+# streaming ticks), health probes are off: a virtual probe timeout would pass before a real
+# reply lands. The health test drives the clock only while the watchdog is idle.
+
 W = WatchdogState
 WAIT = 5.0
 AAPL = Stock("AAPL", "SMART", "USD", conId=265598)
@@ -131,7 +135,7 @@ async def test_daily_tws_restart_handling(
     conn = ConnectionManager(fake_tws.host, fake_tws.port, tws_target.client_id, clock=clock,
                              timeout=WAIT)
     dog = Watchdog(conn, clock=clock, restart_window=window, max_retries=2,
-                   restart_grace=20.0)
+                   restart_grace=20.0, health_interval=None)
     reasons: list[RecoveryReason] = []
     dog.add_recovery_hook(reasons.append)
     transitions = record(dog)
@@ -177,7 +181,7 @@ async def test_daily_tws_restart_handling(
 async def test_connection_lost_recovery(
     fake_tws: FakeTWS, conn: ConnectionManager, clock: VirtualClock
 ) -> None:
-    dog = Watchdog(conn, clock=clock)
+    dog = Watchdog(conn, clock=clock, health_interval=None)
     reasons: list[RecoveryReason] = []
     dog.add_recovery_hook(reasons.append)
     await started(dog)
@@ -264,7 +268,12 @@ async def test_health_probes_pass_on_a_responsive_fake_and_catch_a_stalled_one(
         assert sent(fake_tws, "REQ_CURRENT_TIME") == 2
 
         fake_tws.ignore_next("reqCurrentTime")  # TWS hangs on the next probe
-        await advance_until(clock, lambda: dog.status().probes_failed == 1, within=40)
+        await advance_until(clock, lambda: sent(fake_tws, "REQ_CURRENT_TIME") == 3, within=31,
+                            idle=dog.is_waiting)
+        probe_due = clock.monotonic() + 5.0
+        await until(lambda: clock.next_deadline() == probe_due)  # the probe's timeout
+        await clock.advance_async(5.0)
+        await until(lambda: dog.status().probes_failed == 1)
         await until(lambda: dog.state is W.BACKING_OFF)
         status = dog.status()
         assert status.last_error is not None and "health probe failed" in status.last_error
@@ -361,7 +370,7 @@ async def test_failures_inside_the_reset_window_are_not_counted(
     conn = ConnectionManager(fake_tws.host, fake_tws.port, tws_target.client_id, clock=clock,
                              timeout=WAIT)
     dog = Watchdog(conn, clock=clock, restart_window=restart_window.window, max_retries=1,
-                   backoff=Backoff(initial=1.0, maximum=4.0, jitter=0.0))
+                   backoff=Backoff(initial=1.0, maximum=4.0, jitter=0.0), health_interval=None)
     await started(dog)
     try:
         await restart_window.cross_reset()  # 00:15 ET: 1100
