@@ -215,10 +215,20 @@ async def client(
     finally:
         data.close()
         try:
-            # Fail loudly rather than hang the run if stopping never completes.
-            await asyncio.wait_for(dog.stop(), REACT)
+            await stop_within(dog, REACT)
         finally:
             await conn.disconnect()
+
+
+async def stop_within(dog: Watchdog, seconds: float) -> None:
+    """`Watchdog.stop`, failing the test (rather than hanging it) if it does not return."""
+    stopping = asyncio.ensure_future(dog.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=seconds)
+    if not done:
+        stopping.cancel()
+        await asyncio.gather(stopping, return_exceptions=True)
+        pytest.fail(f"Watchdog.stop() did not return within {seconds} s (state {dog.state})")
+    stopping.result()
 
 
 # -- the matrix -----------------------------------------------------------------------------
