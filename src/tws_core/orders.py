@@ -21,7 +21,7 @@ from eventkit import Event
 from ib_async import Bag, ComboLeg, Contract, LimitOrder, Option, Order, TagValue, Trade
 
 from tws_core.clock import Clock
-from tws_core.connection import ConnectionManager
+from tws_core.connection import ConnectionManager, NotConnectedError
 from tws_core.errors import TwsCoreError
 from tws_core.events import ConnectionState, StateChange
 
@@ -285,10 +285,19 @@ class OrderManager:
 
     async def reconcile(self) -> list[Trade]:
         """Re-read open and completed orders from TWS and re-bind the known orderRefs (and
-        any of this manager's prefix) to their current Trades. Call after a reconnect."""
+        any of this manager's prefix) to their current Trades. Call after a reconnect.
+
+        Raises:
+            NotConnectedError: The connection dropped before TWS answered; nothing is known
+                to be lost, so reconcile again once reconnected.
+        """
         ib = self.conn.ib
-        await ib.reqOpenOrdersAsync()
-        await ib.reqCompletedOrdersAsync(apiOnly=True)
+        try:
+            await ib.reqOpenOrdersAsync()
+            await ib.reqCompletedOrdersAsync(apiOnly=True)
+        except ConnectionError as exc:
+            self._stale = True
+            raise NotConnectedError(f"reconcile interrupted: {exc}") from exc
         found: list[Trade] = []
         for trade in ib.trades():
             ref = trade.order.orderRef

@@ -345,9 +345,10 @@ class Watchdog:
         tasks = [t for t in (self._task, *self._side_tasks) if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:
+            # wait(), not `await task`: a CancelledError here must be stop()'s own, never one
+            # of the tasks' swallowed by mistake.
+            await asyncio.wait(tasks)
         self._task = None
         self._side_tasks.clear()
         self._next_attempt_at = None
@@ -522,8 +523,9 @@ class Watchdog:
             woken.cancel()
             if not task.done():
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                # wait() never raises the inner task's cancellation, so a cancel of *this*
+                # task (Watchdog.stop) still propagates instead of being suppressed.
+                await asyncio.wait({task})
         if task.cancelled():
             raise _Lost
         return task.result()
