@@ -33,15 +33,6 @@ WORKING = ("PreSubmitted", "Submitted")
 
 
 @pytest.fixture
-async def conn(tws_target: TwsTarget) -> AsyncIterator[ConnectionManager]:
-    manager = ConnectionManager(tws_target.host, tws_target.port, tws_target.client_id,
-                                timeout=TIMEOUT, account=tws_target.account)
-    await manager.connect()
-    yield manager
-    await manager.disconnect()
-
-
-@pytest.fixture
 async def orders(conn: ConnectionManager) -> AsyncIterator[OrderManager]:
     manager = OrderManager(conn)
     yield manager

@@ -28,15 +28,6 @@ STOCKS = ("SPY", "QQQ", "IWM", "AAPL", "MSFT")
 
 
 @pytest.fixture
-async def conn(tws_target: TwsTarget) -> AsyncIterator[ConnectionManager]:
-    manager = ConnectionManager(tws_target.host, tws_target.port, tws_target.client_id,
-                                timeout=TIMEOUT, account=tws_target.account)
-    await manager.connect()
-    yield manager
-    await manager.disconnect()
-
-
-@pytest.fixture
 async def data(conn: ConnectionManager) -> AsyncIterator[MarketData]:
     market_data = MarketData(conn, line_limit=100)
     yield market_data
