@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from ib_async import IB
 
 from tws_core.clock import Clock, SystemClock
-from tws_core.errors import TwsCoreError
+from tws_core.errors import Code, TwsCoreError
 from tws_core.events import (
     ConnectionEvents,
     ConnectionLost,
@@ -46,10 +46,10 @@ log = logging.getLogger("tws_core.connection")
 
 T = TypeVar("T")
 
-CONNECTIVITY_LOST = 1100
-RESTORED_DATA_LOST = 1101
-RESTORED_DATA_MAINTAINED = 1102
-CLIENT_ID_IN_USE = 326
+CONNECTIVITY_LOST = Code.CONNECTIVITY_LOST
+RESTORED_DATA_LOST = Code.RESTORED_DATA_LOST
+RESTORED_DATA_MAINTAINED = Code.RESTORED_DATA_MAINTAINED
+CLIENT_ID_IN_USE = Code.CLIENT_ID_IN_USE
 
 
 class ConnectError(TwsCoreError):

@@ -13,10 +13,11 @@ text here is the fixed prefix; `message()` appends the detail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, IntEnum
 
 __all__ = [
     "IB_ASYNC_WARNING_CODES",
+    "Code",
     "ErrorCategory",
     "Severity",
     "TwsApiError",
@@ -32,6 +33,22 @@ __all__ = [
 
 class TwsCoreError(Exception):
     """Base of every exception raised by tws_core."""
+
+
+class Code(IntEnum):
+    """The codes production code reacts to by name (their texts are in the table below)."""
+
+    MAX_RATE_EXCEEDED = 100
+    MAX_TICKERS = 101
+    NO_SECURITY_DEFINITION = 200
+    CLIENT_ID_IN_USE = 326
+    NOT_SUBSCRIBED = 354
+    CONNECTIVITY_LOST = 1100
+    RESTORED_DATA_LOST = 1101
+    RESTORED_DATA_MAINTAINED = 1102
+    NO_MARKET_DATA_PERMISSION = 10090
+    DELAYED_DISPLAYED = 10167
+    COMPETING_LIVE_SESSION = 10197
 
 
 class ErrorCategory(str, Enum):

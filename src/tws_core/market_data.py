@@ -27,20 +27,23 @@ from ib_async import Contract, Option, Stock, Ticker
 
 from tws_core.clock import Clock, SystemClock
 from tws_core.connection import ConnectionManager
-from tws_core.errors import TwsApiError, TwsCoreError
+from tws_core.errors import Code, TwsApiError, TwsCoreError
 from tws_core.events import ConnectionState, ConnectivityRestored, StateChange, TwsErrorEvent
 from tws_core.throttle import LineBudget, MarketDataLimitError
 
 log = logging.getLogger("tws_core.market_data")
 
-MAX_TICKERS = 101
-NOT_SUBSCRIBED = 354
-DELAYED_DISPLAYED = 10167
-NO_SECURITY_DEFINITION = 200
+MAX_TICKERS = Code.MAX_TICKERS
+NOT_SUBSCRIBED = Code.NOT_SUBSCRIBED
+DELAYED_DISPLAYED = Code.DELAYED_DISPLAYED
+NO_SECURITY_DEFINITION = Code.NO_SECURITY_DEFINITION
 #: reqMarketDataType values
 LIVE, DELAYED = 1, 3
 #: errors on a market-data request after which TWS sends nothing for it
-_FATAL_TO_LINE = frozenset({MAX_TICKERS, NOT_SUBSCRIBED, NO_SECURITY_DEFINITION, 10197, 10090})
+_FATAL_TO_LINE = frozenset({
+    MAX_TICKERS, NOT_SUBSCRIBED, NO_SECURITY_DEFINITION, Code.COMPETING_LIVE_SESSION,
+    Code.NO_MARKET_DATA_PERMISSION,
+})
 
 
 class ChainNotFoundError(TwsCoreError):
