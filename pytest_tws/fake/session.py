@@ -21,7 +21,7 @@ from pytest_tws.fake.pacing import MessageRateLimit
 from pytest_tws.fake.read_only import read_only_refusal
 from pytest_tws.fake.transcript import Frame
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
-from pytest_tws.wire.fields import FieldError, FieldReader, encode_field
+from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame
 from pytest_tws.wire.handshake import HandshakeError, HandshakeReader, negotiate_version
 from pytest_tws.wire.messages import In
@@ -29,6 +29,14 @@ from pytest_tws.wire.messages import In
 log = logging.getLogger("pytest_tws.fake")
 
 Handler = Callable[["Session", FieldReader], None]
+
+
+#: message fields -> (text fields, frame) for `Session.send_repeated`; bounded, so a fake
+#: running for days cannot grow it without limit
+_REPEATED: dict[tuple[object, ...], tuple[list[str], bytes]] = {}
+_REPEATED_LIMIT = 4096
+#: "71" -> In.START_API …: ids as clients write them
+_IN_BY_TEXT = {str(int(message_id)): message_id for message_id in In}
 
 
 class UnimplementedMessage(Exception):
@@ -102,11 +110,14 @@ class Session(asyncio.Protocol):
         except (HandshakeError, FrameError) as exc:
             self.close(f"bad input: {exc}", failure=True)
             return
+        flush_pending = self._flush_scheduled
+        self._flush_scheduled = True  # answers queue up and go out in the flush below
         for fields in frames:
             self._on_frame(fields)
             if self.closed:
                 break
-        self.flush()
+        if not flush_pending:
+            self.flush()
 
     # sending
 
@@ -115,6 +126,20 @@ class Session(asyncio.Protocol):
         if self._transport is None or self.closed or self._transport.is_closing():
             return
         self._write(fields)
+
+    def send_repeated(self, fields: Fields) -> None:
+        """`send` for a message sent again and again with the same fields (account values at
+        every connect): its encoding is remembered instead of redone."""
+        if self._transport is None or self.closed or self._transport.is_closing():
+            return
+        key = tuple(fields)
+        encoded = _REPEATED.get(key)
+        if encoded is None:
+            if len(_REPEATED) >= _REPEATED_LIMIT:
+                _REPEATED.clear()
+            text = encode_fields(fields)
+            encoded = _REPEATED[key] = (text, encode_frame(text))
+        self._queue(*encoded)
 
     def send_error(self, req_id: int, code: Code | int, text: str | None = None) -> None:
         self.send(error(req_id, int(code), text if text is not None else error_text(Code(code))))
@@ -151,11 +176,10 @@ class Session(asyncio.Protocol):
         return "?" if self.client_id is None else str(self.client_id)
 
     def _write(self, values: Fields, label: str = "") -> None:
-        # Most fields are already text: skip the call for them (this is the fake's hot path).
-        fields = [v if type(v) is str else encode_field(v) for v in values]
-        frame = encode_frame(fields)
-        if frame.count(0, 4) != len(fields):
-            raise ValueError(f"a field of {fields[0]} contains NUL: {fields!r}")
+        fields = encode_fields(values)
+        self._queue(fields, encode_frame(fields), label)
+
+    def _queue(self, fields: list[str], frame: bytes, label: str = "") -> None:
         self.backend.transcript.record("<<", self.client_id, fields, label)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s", Frame("<<", self.client_id, tuple(fields), label))
@@ -178,9 +202,8 @@ class Session(asyncio.Protocol):
         if verdict.disconnect:
             self.close(f"message rate over {self._rate.limit}/s in {verdict.violations} windows")
             return
-        try:
-            message_id = In(int(fields[0]))
-        except ValueError:
+        message_id = _IN_BY_TEXT.get(fields[0])
+        if message_id is None:
             self.close(f"unknown message id {fields[0]!r}", failure=True)
             return
         if not self.ready and message_id is not In.START_API:

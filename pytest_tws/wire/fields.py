@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 
+from pytest_tws.wire.messages import Out
+
 UNSET_DOUBLE = sys.float_info.max
 UNSET_INTEGER = 2**31 - 1
 UNSET_LONG = -(2**63)
@@ -73,7 +75,19 @@ def _encode_float(value: float) -> str:
 
 
 def encode_fields(values: Sequence[FieldValue]) -> list[str]:
-    return [encode_field(v) for v in values]
+    """Every field of a message as text. This is the fake's hot path: text, plain ints and
+    message ids skip the general `encode_field`."""
+    # `type(v) is str` narrows nothing for mypy, hence the ignore on the first branch.
+    return [
+        v if (kind := type(v)) is str  # type: ignore[misc]
+        else str(v) if kind is int
+        else _OUT_TEXT[v] if kind is Out  # type: ignore[index]
+        else encode_field(v)
+        for v in values
+    ]
+
+
+_OUT_TEXT = {message_id: str(int(message_id)) for message_id in Out}
 
 
 class FieldReader:

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 #: Largest payload we accept from a client. Real requests are a few hundred bytes (a BAG
 #: placeOrder is ~1 KB); 16 MiB leaves room for anything legitimate while a hostile length
@@ -22,12 +22,16 @@ class FrameError(ValueError):
     """A frame that cannot be a TWS API message (oversized, not text, not NUL-terminated)."""
 
 
-def encode_payload(fields: Iterable[str]) -> bytes:
-    """Join already-encoded fields, each terminated by NUL."""
-    return ("\0".join(fields) + "\0").encode()
+def encode_payload(fields: Sequence[str]) -> bytes:
+    """Join already-encoded fields, each terminated by NUL; a NUL inside a field is an error
+    (it would split the field in two on the other side)."""
+    text = "\0".join(fields)
+    if text.count("\0") != len(fields) - 1:
+        raise FrameError(f"a field contains NUL: {list(fields)!r}")
+    return (text + "\0").encode()
 
 
-def encode_frame(fields: Iterable[str]) -> bytes:
+def encode_frame(fields: Sequence[str]) -> bytes:
     """One framed message: 4-byte big-endian length, then the NUL-terminated fields."""
     payload = encode_payload(fields)
     return _LENGTH.pack(len(payload)) + payload

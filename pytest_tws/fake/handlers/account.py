@@ -59,7 +59,7 @@ def send_account_updates(session: Session, account: str) -> None:
     """The values, the portfolio and the time, as reqAccountUpdates streams them."""
     backend = session.backend
     for key, value, currency in account_rows(backend, account):
-        session.send(layouts.account_value(key, value, currency, account))
+        session.send_repeated(layouts.account_value(key, value, currency, account))
     for position in backend.broker.positions_of(account):
         mark = backend.mark_price(position.contract)
         multiplier = float(position.contract.multiplier or 1)
@@ -92,7 +92,7 @@ def req_account_updates_multi(session: Session, r: FieldReader) -> None:
     account = _known_account(session.backend, r.read_str("account"), req_id)
     model_code = r.read_str("modelCode")
     for key, value, currency in account_rows(session.backend, account):
-        session.send(
+        session.send_repeated(
             layouts.account_update_multi(req_id, account, model_code, key, value, currency)
         )
     session.send(layouts.account_update_multi_end(req_id))

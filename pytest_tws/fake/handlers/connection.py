@@ -31,7 +31,8 @@ def start_api(session: Session, r: FieldReader) -> None:
     session.send(layouts.managed_accounts(backend.broker.account_names))
     session.send(layouts.next_valid_id(backend.broker.next_order_id))
     for farm in STARTUP_FARMS:
-        session.send_error(NO_REQUEST_ID, farm.code, error_text(Code(farm.code), farm.farm))
+        text = error_text(Code(farm.code), farm.farm)
+        session.send_repeated(layouts.error(NO_REQUEST_ID, farm.code, text))
 
 
 def req_ids(session: Session, r: FieldReader) -> None:
