@@ -54,13 +54,26 @@ def rss_mb() -> float | None:
 
 
 def serve(speed: float) -> None:
+    """The fake for the clients. `speed` 0: as fast as it can, one market step per tick (a
+    task on the fake's own loop moves the virtual clock one tick interval each time the loop
+    comes round, so the fake does a real tick's work per tick, never a jump's worth); else the
+    clock auto-advances at `speed` times real time."""
     from pytest_tws import FakeTWS
     from pytest_tws.clock import VirtualClock
     from pytest_tws.fake.backend import Limits
+    from pytest_tws.fake.market_feed import DEFAULT_TICK_RATE
 
-    clock = VirtualClock(auto_advance=speed)
+    clock = VirtualClock(auto_advance=speed or None)
     limits = Limits(messages_per_second=1_000_000, market_data_lines=1_000_000)
+
+    async def drive() -> None:
+        while True:
+            clock.advance(1.0 / DEFAULT_TICK_RATE)
+            await asyncio.sleep(0)  # the feed wakes and publishes; I/O is served between
+
     with FakeTWS(clock=clock, limits=limits) as tws:
+        if not speed:
+            tws.call(lambda: asyncio.get_running_loop().create_task(drive()))
         print(tws.port, flush=True)
         for command in sys.stdin:
             if command.strip() == "rss":
@@ -141,7 +154,7 @@ def replay_rate(ib: IB, chunks: list[bytes]) -> float:
 
 
 async def throughput(seconds: float, clients: int) -> tuple[float, float]:
-    fake = Fake(speed=400.0)
+    fake = Fake(speed=0.0)
     try:
         ibs = [await connect(fake.port, 100 + i) for i in range(clients)]
         live, chunks = await measure(ibs, seconds, record=ibs[0])

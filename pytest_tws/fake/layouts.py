@@ -17,6 +17,17 @@ from pytest_tws.wire.messages import Out
 Fields = list[FieldValue]
 
 
+class Payload(str):
+    """A whole message already as payload text, every field NUL-terminated (`1\\x006\\x00…`):
+    the hot path for ticks, sent without re-encoding."""
+
+    __slots__ = ()
+
+    @property
+    def fields(self) -> list[str]:
+        return self[:-1].split("\0")
+
+
 def error(req_id: int, code: int, text: str) -> Fields:
     # version 2; advancedOrderRejectJson (sv >= 166) left empty
     return [Out.ERR_MSG, 2, req_id, code, text, ""]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_tws.fake import ticks
 from pytest_tws.fake.history import HistoricalPacing
-from pytest_tws.fake.layouts import Fields
+from pytest_tws.fake.layouts import Fields, Payload
 from pytest_tws.fake.quotes import ComboLeg, SpecQuote, combine
 from pytest_tws.model.contracts import ContractSpec
 
@@ -137,10 +137,13 @@ class MarketBook:
             cache[key] = q
         return q
 
-    def updates(self, line: Line, cache: dict[object, Any] | None = None) -> list[Fields]:
+    def updates(
+        self, line: Line, cache: dict[object, Any] | None = None
+    ) -> list[Fields | Payload]:
         """The messages that bring `line`'s client up to date (everything, the first time).
 
-        `cache` (one per tick) shares quotes and pictures among lines of the same contract.
+        `cache` (one per tick) shares quotes and pictures among lines of the same contract, and
+        the messages among those lines that were sent the same thing before.
         """
         key = ("picture", line.spec.con_id, line.legs, line.generic)
         picture = cache.get(key) if cache is not None else None
@@ -154,7 +157,17 @@ class MarketBook:
                                     combo=bool(line.legs))
             if cache is not None:
                 cache[key] = picture
-        return ticks.messages(line.req_id, line.sent, picture, line.delayed)
+        if cache is None:
+            return ticks.messages(line.req_id, line.sent, picture, line.delayed)
+        shared = ("messages", key, line.delayed)
+        found = cache.get(shared)
+        if found is not None and found[0] == line.sent:
+            line.sent.update(picture)
+            return ticks.readdress(found[1], line.req_id)
+        before = dict(line.sent)
+        messages = ticks.messages(line.req_id, line.sent, picture, line.delayed)
+        cache[shared] = (before, messages)
+        return messages
 
     def publish(self) -> None:
         """Send every line its changes (the feed calls this each tick)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_tws.fake.layouts import Fields
+from pytest_tws.fake.layouts import Fields, Payload
 from pytest_tws.model.options import OptionComputation
 from pytest_tws.wire.fields import FieldValue, encode_field
 from pytest_tws.wire.messages import Out
@@ -22,32 +22,37 @@ _NO_PRICE = -1.0
 _NO_GREEK = -2.0
 
 
-# Ticks are most of what the fake ever sends: these build their fields as text directly,
-# so the session's encoder has nothing left to convert.
-_TICK_PRICE = str(int(Out.TICK_PRICE))
-_TICK_SIZE = str(int(Out.TICK_SIZE))
-_TICK_GENERIC = str(int(Out.TICK_GENERIC))
-_TICK_STRING = str(int(Out.TICK_STRING))
+# Ticks are most of what the fake ever sends: these build the message payload as text
+# directly (every field NUL-terminated), which the session sends without re-encoding. Their
+# fields are numbers and TWS's own tick strings, never anything that could hold a NUL.
+_TICK_PRICE = int(Out.TICK_PRICE)
+_TICK_SIZE = int(Out.TICK_SIZE)
+_TICK_GENERIC = int(Out.TICK_GENERIC)
+_TICK_STRING = int(Out.TICK_STRING)
 
 
-def tick_price(req_id: int, tick_type: int, price: float, size: FieldValue = 0) -> Fields:
+def tick_price(req_id: int, tick_type: int, price: float, size: FieldValue = 0) -> Payload:
     # version 6; attrMask 0 (no canAutoExecute / pastLimit / preOpen)
-    return [
-        _TICK_PRICE, "6", str(req_id), str(int(tick_type)), encode_field(price),
-        encode_field(size), "0",
-    ]
+    return Payload(
+        f"{_TICK_PRICE}\x006\x00{req_id}\x00{int(tick_type)}\x00{encode_field(price)}\x00"
+        f"{encode_field(size)}\x000\x00"
+    )
 
 
-def tick_size(req_id: int, tick_type: int, size: FieldValue) -> Fields:
-    return [_TICK_SIZE, "6", str(req_id), str(int(tick_type)), encode_field(size)]
+def tick_size(req_id: int, tick_type: int, size: FieldValue) -> Payload:
+    return Payload(f"{_TICK_SIZE}\x006\x00{req_id}\x00{int(tick_type)}\x00{encode_field(size)}\x00")
 
 
-def tick_generic(req_id: int, tick_type: int, value: float) -> Fields:
-    return [_TICK_GENERIC, "6", str(req_id), str(int(tick_type)), encode_field(value)]
+def tick_generic(req_id: int, tick_type: int, value: float) -> Payload:
+    return Payload(
+        f"{_TICK_GENERIC}\x006\x00{req_id}\x00{int(tick_type)}\x00{encode_field(value)}\x00"
+    )
 
 
-def tick_string(req_id: int, tick_type: int, value: str) -> Fields:
-    return [_TICK_STRING, "6", str(req_id), str(int(tick_type)), value]
+def tick_string(req_id: int, tick_type: int, value: str) -> Payload:
+    return Payload(
+        f"{_TICK_STRING}\x006\x00{req_id}\x00{int(tick_type)}\x00{encode_field(value)}\x00"
+    )
 
 
 def tick_option_computation(req_id: int, tick_type: int, c: OptionComputation) -> Fields:

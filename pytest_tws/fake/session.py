@@ -16,13 +16,13 @@ from typing import Any
 
 from pytest_tws.fake.backend import Backend
 from pytest_tws.fake.faults import apply_planned_failure
-from pytest_tws.fake.layouts import Fields, error
+from pytest_tws.fake.layouts import Fields, Payload, error
 from pytest_tws.fake.pacing import MessageRateLimit
 from pytest_tws.fake.read_only import read_only_refusal
 from pytest_tws.fake.transcript import Frame
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
-from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame
+from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
 from pytest_tws.wire.handshake import HandshakeError, HandshakeReader, negotiate_version
 from pytest_tws.wire.messages import In
 
@@ -121,11 +121,14 @@ class Session(asyncio.Protocol):
 
     # sending
 
-    def send(self, fields: Fields) -> None:
+    def send(self, fields: Fields | Payload) -> None:
         """Send one message; quietly nothing if the socket is already gone."""
         if self._transport is None or self.closed or self._transport.is_closing():
             return
-        self._write(fields)
+        if type(fields) is Payload:
+            self._queue(fields, frame_text(fields))
+        else:
+            self._write(fields)  # type: ignore[arg-type]
 
     def send_repeated(self, fields: Fields) -> None:
         """`send` for a message sent again and again with the same fields (account values at
@@ -179,10 +182,11 @@ class Session(asyncio.Protocol):
         fields = encode_fields(values)
         self._queue(fields, encode_frame(fields), label)
 
-    def _queue(self, fields: list[str], frame: bytes, label: str = "") -> None:
+    def _queue(self, fields: list[str] | Payload, frame: bytes, label: str = "") -> None:
         self.backend.transcript.record("<<", self.client_id, fields, label)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s", Frame("<<", self.client_id, tuple(fields), label))
+            text = fields.fields if isinstance(fields, Payload) else fields
+            log.debug("%s", Frame("<<", self.client_id, tuple(text), label))
         self._outgoing.append(frame)
         if not self._flush_scheduled:
             # Sends from timers and control calls are flushed once the current step is done.

@@ -13,7 +13,7 @@ from enum import IntEnum
 from typing import Any
 
 from pytest_tws.fake import market_layouts as ml
-from pytest_tws.fake.layouts import Fields
+from pytest_tws.fake.layouts import Fields, Payload
 from pytest_tws.fake.quotes import SpecQuote
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.options import OptionComputation
@@ -146,9 +146,11 @@ def _stock_generics(
         p[TickType.SHORTABLE_SHARES] = 10_000_000
 
 
-def messages(req_id: int, sent: Picture, now: Picture, delayed: bool) -> list[Fields]:
+def messages(
+    req_id: int, sent: Picture, now: Picture, delayed: bool
+) -> list[Fields | Payload]:
     """The messages that turn what was `sent` into `now`; updates `sent` in place."""
-    out: list[Fields] = []
+    out: list[Fields | Payload] = []
 
     def tt(t: int) -> int:
         return DELAYED.get(t, t) if delayed else t
@@ -176,6 +178,21 @@ def messages(req_id: int, sent: Picture, now: Picture, delayed: bool) -> list[Fi
         computation: OptionComputation = now[key]
         out.append(ml.tick_option_computation(req_id, tt(key), computation))
     sent.update(now)
+    return out
+
+
+def readdress(messages: list[Fields | Payload], req_id: int) -> list[Fields | Payload]:
+    """The same messages for another request id: lines of one contract that were sent the
+    same thing last tick need the same messages now, so they are worked out once."""
+    out: list[Fields | Payload] = []
+    for message in messages:
+        if type(message) is Payload:  # tick price/size/string/generic: id, version, reqId, …
+            message_id, version, _, rest = message.split("\0", 3)
+            out.append(Payload(f"{message_id}\x00{version}\x00{req_id}\x00{rest}"))
+        else:  # tickOptionComputation has no version: id, reqId, …
+            fields = list(message)  # type: ignore[arg-type]
+            fields[1] = req_id
+            out.append(fields)
     return out
 
 

@@ -65,13 +65,17 @@ class Transcript:
 
     def __init__(self, length: int = TRANSCRIPT_LENGTH) -> None:
         # Raw tuples: recording is on the fake's hot path, Frame objects are made on reading.
-        self._frames: deque[tuple[str, int | None, Sequence[str], str]] = deque(maxlen=length)
+        self._frames: deque[tuple[str, int | None, Sequence[str] | str, str]] = deque(
+            maxlen=length
+        )
         self._failures: list[ServerFailure] = []
         self._lock = threading.Lock()
 
     def record(
-        self, direction: str, client_id: int | None, fields: Sequence[str], label: str = ""
+        self, direction: str, client_id: int | None, fields: Sequence[str] | str, label: str = ""
     ) -> None:
+        """Remember a frame: its fields, or its payload text (`a\\x00b\\x00`), split on
+        reading so the hot path stays cheap."""
         with self._lock:
             self._frames.append((direction, client_id, fields, label))
 
@@ -83,7 +87,10 @@ class Transcript:
     def frames(self) -> list[Frame]:
         with self._lock:
             raw = list(self._frames)
-        return [Frame(d, c, tuple(f), label) for d, c, f, label in raw]
+        return [
+            Frame(d, c, tuple(f[:-1].split("\0") if isinstance(f, str) else f), label)
+            for d, c, f, label in raw
+        ]
 
     @property
     def failures(self) -> list[ServerFailure]:

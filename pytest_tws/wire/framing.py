@@ -37,6 +37,13 @@ def encode_frame(fields: Sequence[str]) -> bytes:
     return _LENGTH.pack(len(payload)) + payload
 
 
+def frame_text(payload: str) -> bytes:
+    """Frame a payload already written as text with every field NUL-terminated (the caller
+    vouches that no field holds a NUL)."""
+    data = payload.encode()
+    return _LENGTH.pack(len(data)) + data
+
+
 def decode_payload(payload: bytes) -> list[str]:
     """Split a payload into fields; every field, the last included, must end in NUL."""
     if not payload.endswith(b"\0"):
