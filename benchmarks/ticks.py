@@ -2,12 +2,13 @@
 
     python benchmarks/ticks.py [--seconds 4] [--write docs/benchmarks.md]
 
-The fake runs in a child process (as a real TWS is another process), on a `VirtualClock`
-auto-advancing far faster than real time, so its feed publishes back to back: as many ticks
-as it can make. The clients (ib_async) run here and count the messages they decode, with one
-client and with ten, each holding 100 lines. The bytes one client received are then fed again,
-in the same chunks, through the same ib_async client code in-process: the rate at which
-ib_async decodes that stream with no fake and no socket. Target: live >= 0.8 x in-process.
+The fake runs in a child process (as a real TWS is another process), on a `VirtualClock` that
+a task on the fake's own loop moves one tick interval each time round, so its feed publishes
+back to back, as many ticks as it can make, each a real tick's work (one market step). The
+clients (ib_async) run here and count the messages they decode, with one client and with
+ten, each holding 100 lines. The bytes one client received are then fed again, in the same
+chunks, through the same ib_async client code in-process: the rate at which ib_async decodes
+that stream with no fake and no socket. Target: live >= 0.8 x in-process.
 
 Then 32 clients x 100 lines at the real-time tick rate, and the fake's resident memory.
 """
@@ -62,16 +63,23 @@ def serve(speed: float) -> None:
     from pytest_tws.clock import VirtualClock
     from pytest_tws.fake.backend import Limits
     from pytest_tws.fake.market_feed import DEFAULT_TICK_RATE
+    from tws_core.clock import RestartWindow
 
     clock = VirtualClock(auto_advance=speed or None)
     limits = Limits(messages_per_second=1_000_000, market_data_lines=1_000_000)
 
     async def drive() -> None:
         while True:
+            feed = tws.backend.market_feed
+            if feed is None or not feed.needed():
+                await asyncio.sleep(0.001)  # nobody subscribed yet: let virtual time rest
+                continue
             clock.advance(1.0 / DEFAULT_TICK_RATE)
             await asyncio.sleep(0)  # the feed wakes and publishes; I/O is served between
 
-    with FakeTWS(clock=clock, limits=limits) as tws:
+    # No daily restart or nightly reset: virtual time runs far ahead of real time here.
+    quiet = RestartWindow(restart_enabled=False, reset_enabled=False)
+    with FakeTWS(clock=clock, limits=limits, restart_window=quiet) as tws:
         if not speed:
             tws.call(lambda: asyncio.get_running_loop().create_task(drive()))
         print(tws.port, flush=True)
@@ -201,8 +209,9 @@ def main() -> None:
     lines = [
         "## Market-data ticks (`benchmarks/ticks.py`)",
         "",
-        "The fake in its own process on a fast-forwarded `VirtualClock`, publishing as fast as "
-        "it can; ib_async clients in this process count the messages they decode. "
+        "The fake in its own process on a `VirtualClock` moved one tick interval per tick, "
+        "publishing as fast as it can; ib_async clients in this process count the messages "
+        "they decode. "
         "\"In-process\" feeds the bytes one client received, in the same chunks, through the "
         "same ib_async client code with no fake and no socket. Target: live >= 0.8 x "
         "in-process (the fake is never the bottleneck).",
