@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-_RIGHTS = {"C": "C", "CALL": "C", "P": "P", "PUT": "P", "": "", "?": "", "0": ""}
+from pytest_tws.model.pricing import normalize_right as option_right
+
+#: how clients spell "no right" in a request (ib_async "", ibapi "", some "?" or "0")
+_NO_RIGHT = ("", "?", "0")
 
 
 def normalize_right(right: str) -> str:
-    """TWS accepts C/CALL/P/PUT; the catalog stores C or P."""
-    return _RIGHTS.get(right.strip().upper(), right.strip().upper())
+    """TWS accepts C/CALL/P/PUT; the catalog stores C or P. No right reads as ""; anything
+    else is kept as given, so it matches nothing."""
+    text = right.strip().upper()
+    if text in _NO_RIGHT:
+        return ""
+    try:
+        return option_right(text)
+    except ValueError:
+        return text
 
 
 @dataclass(frozen=True)
