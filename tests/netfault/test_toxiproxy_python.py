@@ -8,34 +8,23 @@ from urllib.parse import urlsplit
 
 import pytest
 from toxiproxy import Toxiproxy
-from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
+
+from pytest_tws.netfault.fixture import ToxiproxyEndpoint, toxiproxy_client
 
 from ._support import EchoServer, ToxiproxyApi, connect, recv_exactly, split_address
 
-_MISSING = object()
 
 
 @pytest.fixture
 def client(toxiproxy: ToxiproxyApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[Toxiproxy]:
-    # APIConsumer's configuration is process-global: save it and put it back.
-    saved = {
-        name: APIConsumer.__dict__.get(name, _MISSING) for name in ("host", "port", "base_url")
-    }
+    # APIConsumer's configuration is process-global: the fixture's helper puts it back.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     url = urlsplit(toxiproxy.url)
-    server = Toxiproxy()
-    server.update_api_consumer(url.hostname, url.port)
-    try:
+    assert url.hostname is not None and url.port is not None
+    with toxiproxy_client(ToxiproxyEndpoint("any", url.hostname, url.port)) as server:
         yield server
-    finally:
-        for name, value in saved.items():
-            if value is _MISSING:
-                if name in APIConsumer.__dict__:
-                    delattr(APIConsumer, name)
-            else:
-                setattr(APIConsumer, name, value)
 
 
 def echo_once(address: str, payload: bytes = b"hi") -> bytes:
