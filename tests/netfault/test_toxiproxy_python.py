@@ -15,7 +15,6 @@ from pytest_tws.netfault.fixture import ToxiproxyEndpoint, toxiproxy_client
 from ._support import EchoServer, ToxiproxyApi, connect, recv_exactly, split_address
 
 
-
 @pytest.fixture
 def client(toxiproxy: ToxiproxyApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[Toxiproxy]:
     # APIConsumer's configuration is process-global: the fixture's helper puts it back.
