@@ -47,7 +47,7 @@ def test_toxicity_draws_follow_the_seed(seeded: ToxiproxyApi, echo: EchoServer) 
     # One draw per toxic each time it starts on a link: here once per connection.
     rng = random.Random(1234)
     assert outcomes == [rng.random() < to_float32(0.5) for _ in range(12)]
-    assert True in outcomes and False in outcomes
+    assert set(outcomes) == {True, False}  # some draws pass the toxic, some do not
 
 
 def test_slicer_average_size_zero_passes_through(seeded: ToxiproxyApi, echo: EchoServer) -> None:
