@@ -25,10 +25,13 @@ from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
 from pytest_tws.wire.handshake import HandshakeError, HandshakeReader, negotiate_version
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.schemas import REQUESTS
 
 log = logging.getLogger("pytest_tws.fake")
 
-Handler = Callable[["Session", FieldReader], None]
+Handler = Callable[["Session", Any], None]
+"""A message with a schema (pytest_tws.wire.schemas) is handed to its handler as the decoded
+values (a dict of IBKR field names) at the session's version; one without, as a FieldReader."""
 
 
 #: message fields -> (text fields, frame) for `Session.send_repeated`; bounded, so a fake
@@ -225,15 +228,24 @@ class Session(asyncio.Protocol):
                 raise refused
             if handler is None:
                 raise UnimplementedMessage(message_id)
-            handler(self, FieldReader(fields, 1))
+            schema = REQUESTS.get(message_id)
+            if schema is None:
+                handler(self, FieldReader(fields, 1))
+            else:
+                handler(self, schema.decode(fields, self.server_version))
         except TwsError as exc:
             self.send_error(exc.req_id, exc.code, exc.message)
         except FieldError as exc:
+            log.warning("client %s: %s does not fit its layout at v%d: %s", self._who(),
+                        message_id.name, self.server_version, exc)
             self.backend.transcript.fail(
                 "undecodable request", f"{message_id.name}: {exc}", self.client_id
             )
-            text = error_text(Code.MISSING_OR_INVALID, "?", exc)
-            self.send_error(NO_REQUEST_ID, Code.MISSING_OR_INVALID, text)
+            text = error_text(Code.MISSING_OR_INVALID, exc.name, exc)
+            schema = REQUESTS.get(message_id)
+            partial = getattr(exc, "partial", {})
+            req_id = NO_REQUEST_ID if schema is None else schema.request_id(partial, NO_REQUEST_ID)
+            self.send_error(req_id, Code.MISSING_OR_INVALID, text)
         except UnimplementedMessage as exc:
             log.warning("client %s: %s", self._who(), exc)
             self.backend.transcript.fail("unimplemented request", str(exc), self.client_id)
@@ -243,3 +255,4 @@ class Session(asyncio.Protocol):
             self.backend.transcript.fail(
                 "handler exception", f"{message_id.name}: {detail}", self.client_id
             )
+

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pytest_tws.fake import history
 from pytest_tws.fake import market_layouts as ml
 from pytest_tws.fake.backend import Backend
+from pytest_tws.fake.convert import contract_query
 from pytest_tws.fake.handlers.contracts import read_contract_query
 from pytest_tws.fake.market_book import Line, MarketBook, book
 from pytest_tws.fake.quotes import ComboLeg
@@ -24,6 +25,7 @@ from pytest_tws.model.errors import Code, TwsError, error_text
 from pytest_tws.model.market import UnknownSymbolError
 from pytest_tws.wire.fields import FieldReader
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.schema import Values
 
 #: TWS's market-data types (reqMarketDataType)
 LIVE, FROZEN, DELAYED, DELAYED_FROZEN = 1, 2, 3, 4
@@ -72,6 +74,16 @@ def _resolve(backend: Backend, query: ContractQuery, req_id: int) -> ContractSpe
     return matches[0]
 
 
+def _legs(values: Values, backend: Backend, req_id: int) -> tuple[ComboLeg, ...]:
+    legs = []
+    for leg in values.get("comboLegs", ()):
+        spec = backend.catalog.by_con_id(leg["conId"])
+        if spec is None:
+            raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=req_id)
+        legs.append(ComboLeg(spec, leg["ratio"] or 1, leg["action"]))
+    return tuple(legs)
+
+
 def _read_legs(r: FieldReader, backend: Backend, req_id: int) -> tuple[ComboLeg, ...]:
     legs = []
     for _ in range(r.read_int("comboLegsCount")):
@@ -86,20 +98,15 @@ def _read_legs(r: FieldReader, backend: Backend, req_id: int) -> tuple[ComboLeg,
     return tuple(legs)
 
 
-def req_mkt_data(session: Session, r: FieldReader) -> None:
+def req_mkt_data(session: Session, values: Values) -> None:
     backend = session.backend
-    r.read_int("version")
-    req_id = r.read_int("reqId")
-    query = read_contract_query(r)
+    req_id = values["reqId"]
+    query = contract_query(values["contract"])
     legs: tuple[ComboLeg, ...] = ()
     if query.sec_type == "BAG":
-        legs = _read_legs(r, backend, req_id)
-    if r.read_bool("deltaNeutralContract"):
-        r.skip(3)
-    generic = parse_generic_ticks(r.read_str("genericTickList"))
-    snapshot = r.read_bool("snapshot")
-    snapshot = r.read_bool("regulatorySnapshot") or snapshot
-    r.read_str("mktDataOptions")
+        legs = _legs(values["contract"], backend, req_id)
+    generic = parse_generic_ticks(values["genericTickList"])
+    snapshot = bool(values["snapshot"] or values.get("regulatorySnapshot"))
 
     market = book(backend)
     if (session, req_id) in market.lines:
@@ -132,9 +139,8 @@ def req_mkt_data(session: Session, r: FieldReader) -> None:
         market.add(line)
 
 
-def cancel_mkt_data(session: Session, r: FieldReader) -> None:
-    r.read_int("version")
-    req_id = r.read_int("reqId")
+def cancel_mkt_data(session: Session, values: Values) -> None:
+    req_id = values["reqId"]
     # TWS ignores a cancel for a line it no longer has (e.g. dropped by 1101).
     book(session.backend).remove(session, req_id)
 
