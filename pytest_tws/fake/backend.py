@@ -127,6 +127,10 @@ class Backend:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def epoch_millis(self) -> int:
+        """The clock's time as TWS stamps errors (milliseconds since the epoch)."""
+        return int(self.clock.now().timestamp() * 1000)
+
     def today(self) -> date:
         return self.now().astimezone(EASTERN).date()
 

@@ -13,6 +13,8 @@ from pytest_tws.model.calendar_us import hours_string
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.wire.fields import FieldValue
 from pytest_tws.wire.messages import Out
+from pytest_tws.wire.schema import Message
+from pytest_tws.wire.schemas.connection import ERR_MSG
 
 Fields = list[FieldValue]
 
@@ -28,9 +30,10 @@ class Payload(str):
         return self[:-1].split("\0")
 
 
-def error(req_id: int, code: int, text: str) -> Fields:
-    # version 2; advancedOrderRejectJson (sv >= 166) left empty
-    return [Out.ERR_MSG, 2, req_id, code, text, ""]
+def error(req_id: int, code: int, text: str, time_millis: int = 0) -> Message:
+    """errMsg; `time_millis` is the error's time, sent from MIN_SERVER_VER_ERROR_TIME on."""
+    return Message(ERR_MSG, {"reqId": req_id, "errorCode": code, "errorString": text,
+                             "errorTime": time_millis})
 
 
 def managed_accounts(accounts: Sequence[str]) -> Fields:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from pytest_tws.fake.backend import Backend
 from pytest_tws.fake.faults import apply_planned_failure
@@ -25,6 +25,7 @@ from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
 from pytest_tws.wire.handshake import HandshakeError, HandshakeReader, negotiate_version
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.schema import Message
 from pytest_tws.wire.schemas import REQUESTS
 
 log = logging.getLogger("pytest_tws.fake")
@@ -124,31 +125,38 @@ class Session(asyncio.Protocol):
 
     # sending
 
-    def send(self, fields: Fields | Payload) -> None:
-        """Send one message; quietly nothing if the socket is already gone."""
+    def send(self, fields: Fields | Payload | Message) -> None:
+        """Send one message; quietly nothing if the socket is already gone. A `Message` is
+        encoded for this client's negotiated version."""
         if self._transport is None or self.closed or self._transport.is_closing():
             return
-        if type(fields) is Payload:
-            self._queue(fields, frame_text(fields))
+        kind = type(fields)
+        if kind is Payload:
+            self._queue(fields, frame_text(fields))  # type: ignore[arg-type]
+        elif kind is Message:
+            self._write(cast(Message, fields).fields(self.server_version))
         else:
             self._write(fields)  # type: ignore[arg-type]
 
-    def send_repeated(self, fields: Fields) -> None:
+    def send_repeated(self, fields: Fields | Message) -> None:
         """`send` for a message sent again and again with the same fields (account values at
         every connect): its encoding is remembered instead of redone."""
         if self._transport is None or self.closed or self._transport.is_closing():
             return
-        key = tuple(fields)
+        if type(fields) is Message:
+            fields = cast(Message, fields).fields(self.server_version)
+        key = tuple(fields)  # type: ignore[arg-type]
         encoded = _REPEATED.get(key)
         if encoded is None:
             if len(_REPEATED) >= _REPEATED_LIMIT:
                 _REPEATED.clear()
-            text = encode_fields(fields)
+            text = encode_fields(fields)  # type: ignore[arg-type]
             encoded = _REPEATED[key] = (text, encode_frame(text))
         self._queue(*encoded)
 
     def send_error(self, req_id: int, code: Code | int, text: str | None = None) -> None:
-        self.send(error(req_id, int(code), text if text is not None else error_text(Code(code))))
+        text = text if text is not None else error_text(Code(code))
+        self.send(error(req_id, int(code), text, self.backend.epoch_millis()))
 
     def flush(self) -> None:
         """Write every queued frame now, in one socket write."""

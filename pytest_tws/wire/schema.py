@@ -234,6 +234,25 @@ class Schema:
         return names
 
 
+class Message:
+    """A message to send: a schema and its values, encoded once the session's version is known.
+
+    Handlers and layouts build these without knowing the version; the session encodes them
+    for its client (`fields(version)`)."""
+
+    __slots__ = ("schema", "values")
+
+    def __init__(self, schema: Schema, values: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.values = values
+
+    def fields(self, version: int) -> list[FieldValue]:
+        return self.schema.encode(self.values, version)
+
+    def __repr__(self) -> str:
+        return f"Message({self.schema.name}, {dict(self.values)!r})"
+
+
 def _plan(items: Iterable[Item], version: int) -> tuple[Item, ...]:
     planned: list[Item] = []
     for item in items:
