@@ -27,20 +27,26 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_tws.clock import VirtualClock
+from pytest_tws.fake.guards import Request, legacy_request_id
+from pytest_tws.fake.handlers import market_data
 from pytest_tws.model.errors import NO_REQUEST_ID, TEXTS, Code, TwsError, error_text
+from pytest_tws.wire.fields import FieldError
+from pytest_tws.wire.handshake import SERVER_MAX_VERSION
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.schemas import REQUESTS
 from tws_core.clock import RestartWindow
 
 if TYPE_CHECKING:
     from pytest_tws.fake.backend import Backend
+    from pytest_tws.fake.session import Session
 
 __all__ = [
     "DEFAULT_RESET_OUTAGE",
     "Faults",
     "Listening",
     "PlannedFailure",
-    "apply_planned_failure",
     "plan_failure",
+    "planned_failure_guard",
     "request_id_of",
     "resolve_request",
 ]
@@ -112,20 +118,6 @@ _REQUEST_ALIASES: dict[str, In] = {
     "calculateOptionPrice": In.REQ_CALC_OPTION_PRICE,
 }
 
-#: Where the request (or order) id sits in each request at server version 178: after the
-#: message id, or after the message id and a version field. Others answer with reqId -1.
-_ID_FIELD: dict[In, int] = {
-    **dict.fromkeys(
-        (In.PLACE_ORDER, In.REQ_HISTORICAL_DATA, In.REQ_SEC_DEF_OPT_PARAMS,
-         In.REQ_MATCHING_SYMBOLS, In.REQ_HEAD_TIMESTAMP, In.REQ_HISTOGRAM_DATA, In.REQ_PNL,
-         In.REQ_PNL_SINGLE, In.REQ_TICK_BY_TICK_DATA, In.REQ_HISTORICAL_TICKS), 1),
-    **dict.fromkeys(
-        (In.REQ_MKT_DATA, In.CANCEL_MKT_DATA, In.CANCEL_ORDER, In.REQ_EXECUTIONS,
-         In.REQ_CONTRACT_DATA, In.REQ_MKT_DEPTH, In.REQ_REAL_TIME_BARS, In.REQ_ACCOUNT_SUMMARY,
-         In.REQ_CALC_IMPLIED_VOLAT, In.REQ_CALC_OPTION_PRICE), 2),
-}
-
-
 def resolve_request(request: In | str) -> In:
     """`In.PLACE_ORDER`, ``"PLACE_ORDER"`` and the API name ``"placeOrder"`` all name one request.
 
@@ -143,15 +135,17 @@ def resolve_request(request: In | str) -> In:
         raise ValueError(f"no request called {request!r}") from None
 
 
-def request_id_of(message_id: In, fields: list[str]) -> int:
-    """The request id (or order id) a request carries, or -1 when it has none."""
-    index = _ID_FIELD.get(message_id)
-    if index is None or index >= len(fields):
-        return NO_REQUEST_ID
+def request_id_of(message_id: In, fields: list[str], version: int = SERVER_MAX_VERSION) -> int:
+    """The request (or order) id a request carries, as its schema names it; -1 when it has
+    none (or no schema)."""
+    schema = REQUESTS.get(message_id)
+    if schema is None:
+        return legacy_request_id(message_id, fields)
     try:
-        return int(fields[index])
-    except ValueError:
-        return NO_REQUEST_ID
+        values = schema.decode(fields, version)
+    except FieldError as exc:
+        values = getattr(exc, "partial", {})
+    return schema.request_id(values, NO_REQUEST_ID)
 
 
 def plan_failure(
@@ -183,18 +177,14 @@ def plan_failure(
     return planned
 
 
-def apply_planned_failure(backend: Backend, message_id: In, fields: list[str]) -> bool:
-    """Called by the session before a handler runs.
-
-    Returns:
-        True if the request is planned to go unanswered; False to handle it as usual.
-
-    Raises:
-        TwsError: The error planned for this request, to be sent instead of handling it.
-    """
+def planned_failure_guard(session: Session, request: Request) -> bool:
+    """The guard that carries out `plan_failure`: True when the request is planned to go
+    unanswered; raises the planned TwsError; False to handle it as usual."""
+    backend = session.backend
     state = backend.extensions.get(_STATE_KEY)
     if not isinstance(state, _State):
         return False
+    message_id = request.message_id
     for planned in state.planned:
         if planned.request is message_id:
             planned.times -= 1
@@ -203,7 +193,7 @@ def apply_planned_failure(backend: Backend, message_id: In, fields: list[str]) -
             if planned.code is None:
                 log.info("planned failure: %s goes unanswered", message_id.name)
                 return True
-            req_id = request_id_of(message_id, fields)
+            req_id = request.req_id
             if message_id is In.PLACE_ORDER and req_id >= 0:
                 backend.broker.use_order_id(req_id)  # a rejected order still used its id
             log.info("planned failure: %s answered with %d", message_id.name, planned.code)
@@ -212,26 +202,19 @@ def apply_planned_failure(backend: Backend, message_id: In, fields: list[str]) -
 
 
 # --- market data ------------------------------------------------------------------------
-# Imported late: the market-data handlers import the session, which imports this module.
 
 
 def pause_market_data(backend: Backend) -> None:
     """1100: nothing is published; the market keeps moving."""
-    from pytest_tws.fake.handlers import market_data
-
     market_data.pause_all(backend)
 
 
 def resume_market_data(backend: Backend) -> None:
-    from pytest_tws.fake.handlers import market_data
-
     market_data.resume_all(backend)
 
 
 def drop_market_data(backend: Backend) -> None:
     """1101: every subscription is gone; clients must request them again."""
-    from pytest_tws.fake.handlers import market_data
-
     market_data.drop_all_subscriptions(backend)
 
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pytest_tws.fake.guards import Request
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.messages import In
 
 if TYPE_CHECKING:
     from pytest_tws.fake.backend import Backend
+    from pytest_tws.fake.session import Session
 
 READ_ONLY_CAUSE = "The API interface is currently in Read-Only mode."
 
@@ -33,7 +35,7 @@ class Refusal:
     tag: str
     """the tag in ``Error validating request.-'<tag>'``"""
     order_id_field: bool = False
-    """the request's first field is an orderId, which TWS uses as the error's reqId"""
+    """the request carries an orderId, which TWS uses as the error's reqId"""
 
 
 #: Requests TWS refuses in read-only mode.
@@ -49,20 +51,21 @@ REFUSED: dict[In, Refusal] = {
 }
 
 
-def read_only_refusal(backend: Backend, message_id: In, fields: list[str]) -> TwsError | None:
-    """The error TWS answers `message_id` with when the fake is in read-only mode, else None."""
+def read_only_refusal(backend: Backend, request: Request) -> TwsError | None:
+    """The error TWS answers `request` with when the fake is in read-only mode, else None."""
     if not backend.read_only:
         return None
-    refusal = REFUSED.get(message_id)
+    refusal = REFUSED.get(request.message_id)
     if refusal is None:
         return None
-    req_id = NO_REQUEST_ID
-    if refusal.order_id_field:
-        # placeOrder has no version field at sv 178; cancelOrder has one before the orderId.
-        position = 1 if message_id is In.PLACE_ORDER else 2
-        try:
-            req_id = int(fields[position])
-        except (IndexError, ValueError):
-            req_id = NO_REQUEST_ID
+    req_id = request.req_id if refusal.order_id_field else NO_REQUEST_ID
     text = error_text(Code.MISSING_OR_INVALID, refusal.tag, READ_ONLY_CAUSE)
     return TwsError(Code.MISSING_OR_INVALID, text, req_id)
+
+
+def read_only_guard(session: Session, request: Request) -> bool:
+    """The guard for TWS's "Read-Only API" setting: refuses what it refuses (raises)."""
+    refused = read_only_refusal(session.backend, request)
+    if refused is not None:
+        raise refused
+    return False

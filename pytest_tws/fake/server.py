@@ -13,15 +13,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pytest_tws.clock import VirtualClock
 from pytest_tws.fake import trading
 from pytest_tws.fake.backend import Backend, Limits
-from pytest_tws.fake.faults import Faults, plan_failure
+from pytest_tws.fake.faults import Faults, plan_failure, planned_failure_guard
+from pytest_tws.fake.guards import Guard
 from pytest_tws.fake.handlers import HANDLERS
 from pytest_tws.fake.listener import Listener
 from pytest_tws.fake.market_control import MarketControl
+from pytest_tws.fake.read_only import read_only_guard
 from pytest_tws.fake.session import Session
 from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
@@ -36,6 +38,9 @@ T = TypeVar("T")
 
 #: How long a control call waits for the fake's loop before giving up.
 CONTROL_TIMEOUT = 10.0
+#: What every request passes before its handler, in order: a planned failure first (a test
+#: asked for it), then TWS's own Read-Only API refusal.
+REQUEST_GUARDS: tuple[Guard, ...] = (planned_failure_guard, read_only_guard)
 
 
 class FakeTWS:
@@ -85,7 +90,9 @@ class FakeTWS:
         self._backend.read_only = read_only
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._listener = Listener(host, port, lambda: Session(self._backend, HANDLERS))
+        self._listener = Listener(
+            host, port, lambda: Session(self._backend, HANDLERS, REQUEST_GUARDS)
+        )
         self._faults = Faults(self._backend, self._listener)
         self._stopping: asyncio.Event | None = None
 
@@ -303,10 +310,6 @@ class FakeTWS:
     def ignore_next(self, request: In | str, *, times: int = 1) -> None:
         """Leave the next ``times`` requests of kind ``request`` unanswered (a hung TWS)."""
         self.call(lambda: plan_failure(self._backend, request, None, times=times))
-
-    def add_hook(self, name: str, value: Any) -> None:
-        """Install an extension on the backend (e.g. a pricer) from any thread."""
-        self.call(lambda: self._backend.extensions.__setitem__(name, value))
 
     # trading control (pytest_tws/fake/trading.py)
 

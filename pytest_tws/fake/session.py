@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from pytest_tws.fake.backend import Backend
-from pytest_tws.fake.faults import apply_planned_failure
+from pytest_tws.fake.guards import Guard, Request, legacy_request_id
 from pytest_tws.fake.layouts import Fields, Payload, error
 from pytest_tws.fake.pacing import MessageRateLimit
-from pytest_tws.fake.read_only import read_only_refusal
 from pytest_tws.fake.transcript import Frame
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
@@ -53,9 +52,12 @@ class UnimplementedMessage(Exception):
 class Session(asyncio.Protocol):
     """The fake's side of one client socket."""
 
-    def __init__(self, backend: Backend, handlers: Mapping[In, Handler]) -> None:
+    def __init__(
+        self, backend: Backend, handlers: Mapping[In, Handler], guards: Sequence[Guard] = ()
+    ) -> None:
         self.backend = backend
         self._handlers = handlers
+        self._guards = tuple(guards)
         self._handshake: HandshakeReader | None = HandshakeReader()
         self._frames = FrameReader()
         self._rate = MessageRateLimit(
@@ -228,19 +230,20 @@ class Session(asyncio.Protocol):
 
     def _dispatch(self, message_id: In, fields: list[str]) -> None:
         handler = self._handlers.get(message_id)
+        schema = REQUESTS.get(message_id)
         try:
-            if apply_planned_failure(self.backend, message_id, fields):
-                return  # planned to go unanswered, as by a hung TWS
-            refused = read_only_refusal(self.backend, message_id, fields)
-            if refused is not None:
-                raise refused
+            values = None
+            req_id = legacy_request_id(message_id, fields)  # TRANSITIONAL, for schema-less ones
+            if schema is not None:
+                values = schema.decode(fields, self.server_version)
+                req_id = schema.request_id(values, NO_REQUEST_ID)
+            request = Request(message_id, fields, values, req_id)
+            for guard in self._guards:
+                if guard(self, request):
+                    return
             if handler is None:
                 raise UnimplementedMessage(message_id)
-            schema = REQUESTS.get(message_id)
-            if schema is None:
-                handler(self, FieldReader(fields, 1))
-            else:
-                handler(self, schema.decode(fields, self.server_version))
+            handler(self, FieldReader(fields, 1) if values is None else values)
         except TwsError as exc:
             self.send_error(exc.req_id, exc.code, exc.message)
         except FieldError as exc:
@@ -250,7 +253,6 @@ class Session(asyncio.Protocol):
                 "undecodable request", f"{message_id.name}: {exc}", self.client_id
             )
             text = error_text(Code.MISSING_OR_INVALID, exc.name, exc)
-            schema = REQUESTS.get(message_id)
             partial = getattr(exc, "partial", {})
             req_id = NO_REQUEST_ID if schema is None else schema.request_id(partial, NO_REQUEST_ID)
             self.send_error(req_id, Code.MISSING_OR_INVALID, text)
