@@ -29,6 +29,8 @@ from pytest_tws.target import ClientIds, TwsTarget
 #: Seconds the `ib` fixture waits for connect (startup sync included) and for cancels.
 IB_TIMEOUT = 10.0
 REPORT_FRAMES = 30
+#: Fixtures that reset the fake when set up, so `ib` sets them up before it connects.
+SET_UP_BEFORE_IB = ("restart_window",)
 
 
 class FakeTWSFailure(AssertionError):
@@ -128,8 +130,15 @@ def tws_target(request: pytest.FixtureRequest, tws_settings: TwsSettings) -> Tws
 
 
 @pytest_asyncio.fixture
-async def ib(tws_target: TwsTarget, _ib_async_errors: IbAsyncErrors) -> AsyncIterator[IB]:
+async def ib(
+    request: pytest.FixtureRequest, tws_target: TwsTarget, _ib_async_errors: IbAsyncErrors
+) -> AsyncIterator[IB]:
     """An ib_async ``IB`` connected (and synced) to the target as this test's clientId."""
+    for name in SET_UP_BEFORE_IB:
+        if name in request.fixturenames:
+            # These start the fake over (dropping its clients): they must come first,
+            # whatever the order of the test's arguments.
+            request.getfixturevalue(name)
     client = IB()
     try:
         await client.connectAsync(tws_target.host, tws_target.port,

@@ -13,6 +13,7 @@ from pytest_tws.settings import TwsSettings, add_options, from_config
 from pytest_tws.target import ClientIds, worker_index
 
 pytest_plugins = [
+    "pytest_tws.asyncio_support",
     "pytest_tws.fixtures",
     "pytest_tws.restart",
     "pytest_tws.netfault.fixture",
