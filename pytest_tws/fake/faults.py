@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_tws.clock import VirtualClock
+from pytest_tws.fake.names import resolve_request
 from pytest_tws.model.errors import NO_REQUEST_ID, TEXTS, Code, TwsError, error_text
 from pytest_tws.wire.messages import In
 from tws_core.clock import RestartWindow
@@ -103,15 +103,6 @@ def _state(backend: Backend) -> _State:
     return state
 
 
-#: API method names whose message id is not spelled the same.
-_REQUEST_ALIASES: dict[str, In] = {
-    "reqContractDetails": In.REQ_CONTRACT_DATA,
-    "reqAccountUpdates": In.REQ_ACCT_DATA,
-    "reqHeadTimeStamp": In.REQ_HEAD_TIMESTAMP,
-    "calculateImpliedVolatility": In.REQ_CALC_IMPLIED_VOLAT,
-    "calculateOptionPrice": In.REQ_CALC_OPTION_PRICE,
-}
-
 #: Where the request (or order) id sits in each request at server version 178: after the
 #: message id, or after the message id and a version field. Others answer with reqId -1.
 _ID_FIELD: dict[In, int] = {
@@ -124,23 +115,6 @@ _ID_FIELD: dict[In, int] = {
          In.REQ_CONTRACT_DATA, In.REQ_MKT_DEPTH, In.REQ_REAL_TIME_BARS, In.REQ_ACCOUNT_SUMMARY,
          In.REQ_CALC_IMPLIED_VOLAT, In.REQ_CALC_OPTION_PRICE), 2),
 }
-
-
-def resolve_request(request: In | str) -> In:
-    """`In.PLACE_ORDER`, ``"PLACE_ORDER"`` and the API name ``"placeOrder"`` all name one request.
-
-    Raises:
-        ValueError: No such request.
-    """
-    if isinstance(request, In):
-        return request
-    if request in _REQUEST_ALIASES:
-        return _REQUEST_ALIASES[request]
-    name = request if request.isupper() else re.sub(r"(?<!^)(?=[A-Z])", "_", request).upper()
-    try:
-        return In[name]
-    except KeyError:
-        raise ValueError(f"no request called {request!r}") from None
 
 
 def request_id_of(message_id: In, fields: list[str]) -> int:

@@ -195,6 +195,7 @@ class Session(asyncio.Protocol):
 
     def _on_frame(self, fields: list[str]) -> None:
         self.backend.transcript.record(">>", self.client_id, fields)
+        self.backend.requests.record(self.client_id, self.server_version, fields)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s", Frame(">>", self.client_id, tuple(fields)))
         verdict = self._rate.record(self.backend.wall_monotonic())
