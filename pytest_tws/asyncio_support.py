@@ -17,10 +17,7 @@ from collections.abc import Generator
 
 import pytest
 
-#: The fixtures this plugin defines that an async test may ask for directly.
-PLUGIN_FIXTURES = frozenset({
-    "ib", "fake_tws", "tws_target", "paper_tws", "restart_window", "flaky_network",
-})
+from pytest_tws.timeouts import PLUGIN_FIXTURES
 
 #: Markers of async frameworks: a test carrying one has chosen its runner already.
 _ASYNC_MARKERS = ("asyncio", "anyio", "trio")

@@ -94,6 +94,8 @@ class PlannedFailure:
 class _State:
     connectivity_lost: bool = False
     planned: list[PlannedFailure] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+    """requests `ignore_next` left unanswered, for failure reports"""
 
 
 def _state(backend: Backend) -> _State:
@@ -101,6 +103,20 @@ def _state(backend: Backend) -> _State:
     if not isinstance(state, _State):
         state = backend.extensions[_STATE_KEY] = _State()
     return state
+
+
+def planned_failures(backend: Backend) -> list[PlannedFailure]:
+    """`fail_next` / `ignore_next` plans not used up yet."""
+    return list(_state(backend).planned)
+
+
+def unanswered_requests(backend: Backend) -> list[str]:
+    """Requests left unanswered by `ignore_next` (``REQ_CONTRACT_DATA reqId 7``)."""
+    return list(_state(backend).unanswered)
+
+
+def connectivity_is_lost(backend: Backend) -> bool:
+    return _state(backend).connectivity_lost
 
 
 #: Where the request (or order) id sits in each request at server version 178: after the
@@ -174,10 +190,12 @@ def apply_planned_failure(backend: Backend, message_id: In, fields: list[str]) -
             planned.times -= 1
             if planned.times == 0:
                 state.planned.remove(planned)
+            req_id = request_id_of(message_id, fields)
             if planned.code is None:
                 log.info("planned failure: %s goes unanswered", message_id.name)
+                which = f" reqId {req_id}" if req_id >= 0 else ""
+                state.unanswered.append(f"{message_id.name}{which}")
                 return True
-            req_id = request_id_of(message_id, fields)
             if message_id is In.PLACE_ORDER and req_id >= 0:
                 backend.broker.use_order_id(req_id)  # a rejected order still used its id
             log.info("planned failure: %s answered with %d", message_id.name, planned.code)

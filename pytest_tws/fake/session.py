@@ -20,6 +20,7 @@ from pytest_tws.fake.layouts import Fields, Payload, error
 from pytest_tws.fake.pacing import MessageRateLimit
 from pytest_tws.fake.read_only import read_only_refusal
 from pytest_tws.fake.transcript import Frame
+from pytest_tws.fake.unimplemented import answer_unimplemented
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
@@ -238,6 +239,7 @@ class Session(asyncio.Protocol):
         except UnimplementedMessage as exc:
             log.warning("client %s: %s", self._who(), exc)
             self.backend.transcript.fail("unimplemented request", str(exc), self.client_id)
+            answer_unimplemented(self, message_id, fields)
         except Exception as exc:
             log.exception("handler for %s failed", message_id.name)
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -39,17 +39,6 @@ def fresh(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_the_readme_examples_pass_as_written_without_warnings(
-    fresh: pytest.Pytester, mode: str
-) -> None:
-    source = readme_tests()
-    assert "async def test_" in source and "\ndef test_" in source  # both kinds shown
-    fresh.makepyfile(test_readme=source)
-    result = fresh.runpytest_subprocess(*ARGS, f"--asyncio-mode={mode}")
-    result.assert_outcomes(passed=source.count("def test_"), warnings=0)
-
-
 ORDER_MATRIX = """
 import pytest
 
@@ -84,25 +73,30 @@ class TestInAClass:
 """
 
 
+MARKED = """
+import asyncio
+import pytest
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+async def test_keeps_its_own_marker(fake_tws):
+    assert asyncio.get_running_loop() is not None
+"""
+
+
 @pytest.mark.parametrize("mode", MODES)
-def test_fixtures_work_in_any_signature_order(fresh: pytest.Pytester, mode: str) -> None:
-    fresh.makepyfile(test_order=ORDER_MATRIX)
+def test_the_readme_examples_and_any_fixture_order_pass_without_warnings(
+    fresh: pytest.Pytester, mode: str
+) -> None:
+    """One subprocess per mode (each costs seconds): the README's tests as written, the
+    fixture-order matrix, and a module with an asyncio marker of its own."""
+    source = readme_tests()
+    assert "async def test_" in source and "\ndef test_" in source  # both kinds shown
+    files = {"test_readme": source, "test_order": ORDER_MATRIX, "test_marked": MARKED}
+    fresh.makepyfile(**files)
     result = fresh.runpytest_subprocess(*ARGS, f"--asyncio-mode={mode}")
-    result.assert_outcomes(passed=ORDER_MATRIX.count("def test_"), warnings=0)
-
-
-def test_a_test_with_its_own_asyncio_marker_keeps_it(fresh: pytest.Pytester) -> None:
-    fresh.makepyfile(test_marked="""
-        import pytest
-
-        pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-        async def test_one(fake_tws):
-            import asyncio
-            assert asyncio.get_running_loop() is not None
-    """)
-    result = fresh.runpytest_subprocess(*ARGS, "--asyncio-mode=strict")
-    result.assert_outcomes(passed=1, warnings=0)
+    result.assert_outcomes(passed=sum(text.count("def test_") for text in files.values()),
+                           warnings=0)
 
 
 def test_a_project_setting_of_the_loop_scope_is_kept(fresh: pytest.Pytester) -> None:
@@ -111,5 +105,14 @@ def test_a_project_setting_of_the_loop_scope_is_kept(fresh: pytest.Pytester) -> 
         def test_scope(pytestconfig):
             assert pytestconfig.getini("asyncio_default_fixture_loop_scope") == "module"
     """)
-    result = fresh.runpytest_subprocess(*ARGS)
+    result = fresh.runpytest(*ARGS)
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unset_loop_scope_defaults_to_function(fresh: pytest.Pytester) -> None:
+    fresh.makepyfile(test_scope="""
+        def test_scope(pytestconfig):
+            assert pytestconfig.getini("asyncio_default_fixture_loop_scope") == "function"
+    """)
+    result = fresh.runpytest(*ARGS)
     result.assert_outcomes(passed=1)
