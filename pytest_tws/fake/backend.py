@@ -78,6 +78,8 @@ class Backend:
         """area name -> state an area of handlers keeps (market data, orders)"""
         self.market_feed: MarketFeed | None = None
         self.read_only = False
+        self.announce = True
+        """answer reqUserInfo with the fake's marker (pytest_tws/fake/identity.py)"""
         """TWS's "Read-Only API" setting: order requests get error 321 (see read_only.py)"""
         self.rebuild()
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pytest_tws.clock import VirtualClock
+from pytest_tws.fake import identity
 from pytest_tws.fake.backend import Backend, Limits
 from pytest_tws.fake.controls import FaultControl, OrderControl
 from pytest_tws.fake.faults import Faults
@@ -36,6 +37,9 @@ log = logging.getLogger("pytest_tws.fake")
 
 T = TypeVar("T")
 
+#: The handler table plus the fake's own identity answer (pytest_tws/fake/identity.py).
+_HANDLERS = {**HANDLERS, **identity.HANDLERS}
+
 #: How long a control call waits for the fake's loop before giving up.
 CONTROL_TIMEOUT = 10.0
 
@@ -54,6 +58,7 @@ class FakeTWS:
 
     ``read_only=True`` acts as TWS with "Read-Only API" checked: order requests (and reqIds)
     are answered with error 321 "…The API interface is currently in Read-Only mode."
+    ``announce=False`` hides that this is the fake from ``reqUserInfo`` (`pytest-tws doctor`).
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class FakeTWS:
         limits: Limits | None = None,
         restart_window: RestartWindow | None = None,
         read_only: bool = False,
+        announce: bool = True,
     ) -> None:
         self._host = host
         self._requested_port = port
@@ -85,9 +91,10 @@ class FakeTWS:
             dataclasses.replace(self._initial_limits),
         )
         self._backend.read_only = read_only
+        self._backend.announce = announce
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._listener = Listener(host, port, lambda: Session(self._backend, HANDLERS))
+        self._listener = Listener(host, port, lambda: Session(self._backend, _HANDLERS))
         self._faults = Faults(self._backend, self._listener)
         self._stopping: asyncio.Event | None = None
 
