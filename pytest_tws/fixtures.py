@@ -1,13 +1,13 @@
 """Fixtures: the target (fake or paper), the fake TWS, and a connected ib_async client.
 
 - `fake_tws`: one FakeTWS per test session (per xdist worker, on a free port), reset for every
-  test. Server-side failures and ib_async decode errors fail the test at teardown, with the
-  last wire frames in the report.
+  test. Server-side failures and ib_async decode errors fail the test at teardown; any
+  failing test that used it gets the "fake TWS" report section (pytest_tws/report.py).
 - `paper_tws`: the paper TWS the session checked (skipped unless ``--tws=paper``).
 - `tws_target`: host, port, clientId, account and mode of the current test's target.
-- `ib`: an ib_async ``IB`` connected to the target, for ``async def`` tests: use the
-  ``*Async`` API (``await ib.reqCurrentTimeAsync()``). On paper, orders it left open are
-  cancelled at teardown.
+- `ib`: an ib_async ``IB`` connected to the target: ``await ib.reqCurrentTimeAsync()`` in
+  ``async def`` tests, ``ib.reqCurrentTime()`` in plain ones. On paper, orders it left open
+  are cancelled at teardown.
 """
 
 from __future__ import annotations
