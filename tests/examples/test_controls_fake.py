@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ib_async import IB
+from ib_async import IB, LimitOrder, Stock
 
-from pytest_tws import FakeTWS, Limits
+from pytest_tws import FakeTWS, Limits, wait_until
 
 
 async def test_a_fake_with_tighter_limits() -> None:
@@ -23,8 +23,14 @@ async def test_a_fake_with_tighter_limits() -> None:
         tws.reset()            # fresh broker, market and transcript; clients dropped
 
 
-def test_read_only_api() -> None:
-    with FakeTWS(read_only=True) as tws:     # orders get 321, as with "Read-Only API" ticked
+async def test_read_only_api() -> None:
+    async with FakeTWS(read_only=True) as tws:   # as TWS with "Read-Only API" ticked
         ib = IB()
-        ib.connect(tws.host, tws.port, clientId=1)
-        ib.disconnect()
+        await ib.connectAsync(tws.host, tws.port, clientId=1)
+        try:
+            errors: list[int] = []
+            ib.errorEvent += lambda req_id, code, text, contract: errors.append(code)
+            ib.placeOrder(Stock("SPY", "SMART", "USD", conId=756733), LimitOrder("BUY", 1, 1.0))
+            await wait_until(lambda: 321 in errors, "error 321 (read-only)")
+        finally:
+            ib.disconnect()
