@@ -2,10 +2,10 @@
 layouts for describing them (`FakeTWS.requests()`, `assert_received`, failure reports).
 
 This body is a stop-gap: a small hand mapping of the leading fields of PLACE_ORDER,
-REQ_MKT_DATA and REQ_CONTRACT_DATA at server version 178 (PROTOCOL.md §4d, the order ibapi's
-``EClient.placeOrder`` / ``reqMktData`` / ``reqContractDetails`` write them), and positional
-``field_N`` keys for the rest. It is to be replaced by decoding through the wire schemas; the
-interface (and the names below, which are IBKR's) stays.
+REQ_MKT_DATA, REQ_CONTRACT_DATA and START_API at server version 178 (PROTOCOL.md §4d, the
+order ibapi's ``EClient.placeOrder`` / ``reqMktData`` / ``reqContractDetails`` / ``startApi``
+write them), and positional ``field_N`` keys for the rest. It is to be replaced by decoding
+through the wire schemas; the interface (and the names below, which are IBKR's) stays.
 """
 
 from __future__ import annotations
@@ -116,7 +116,12 @@ def _req_contract_data(r: _Reader, out: dict[str, Value]) -> None:
     out["contract"] = contract
 
 
+def _start_api(r: _Reader, out: dict[str, Value]) -> None:
+    r.take((("version", _int), ("clientId", _int), ("optionalCapabilities", _str)), out)
+
+
 _LAYOUTS: dict[In, Callable[[_Reader, dict[str, Value]], None]] = {
+    In.START_API: _start_api,
     In.PLACE_ORDER: _place_order,
     In.REQ_MKT_DATA: _req_mkt_data,
     In.REQ_CONTRACT_DATA: _req_contract_data,

@@ -109,11 +109,14 @@ class RequestLog:
             message_id = _ID_BY_TEXT.get(fields[0]) if fields else None
             if wanted is not None and message_id is not wanted:
                 continue
+            decoded = describe_request(int(message_id), list(fields), version) if (
+                message_id is not None) else {}
+            if who is None and message_id is In.START_API:
+                claimed = decoded.get("clientId")  # the session has no clientId before it
+                who = claimed if isinstance(claimed, int) else None
             if client_id is not None and who != client_id:
                 continue
             label = message_id.name if message_id is not None else f"?{fields[0] if fields else ''}"
-            decoded = describe_request(int(message_id), list(fields), version) if (
-                message_id is not None) else {}
             out.append(ReceivedRequest(label, who, when, decoded, fields, version))
         return out
 

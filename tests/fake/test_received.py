@@ -88,6 +88,13 @@ async def test_requests_are_this_tests_only(fake_tws: FakeTWS) -> None:
     assert fake_tws.requests() == []
 
 
+async def test_start_api_is_the_clients_own_request(ib: IB, fake_tws: FakeTWS) -> None:
+    mine = fake_tws.requests(client_id=ib.client.clientId)
+    assert mine[0].name == "START_API"
+    assert mine[0].fields["clientId"] == ib.client.clientId
+    assert {r.client_id for r in fake_tws.requests()} == {ib.client.clientId}
+
+
 def test_unknown_names_list_the_valid_spellings(fake_tws: FakeTWS) -> None:
     for control in (fake_tws.requests, fake_tws.ignore_next, fake_tws.faults.ignore_next):
         with pytest.raises(ValueError, match=r"did you mean 'qualifyContracts'.*PLACE_ORDER"):

@@ -3,6 +3,7 @@ request's answer and the duplicate clientId (issue 16, items 2, 3 and 6)."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -86,6 +87,10 @@ def test_the_section_can_be_turned_off(user: pytest.Pytester) -> None:
     assert "- fake TWS -" not in result.stdout.str()
 
 
+@pytest.mark.skipif(
+    not hasattr(signal, "SIGALRM"),
+    reason="pytest-timeout's thread method (Windows) ends the whole process on a timeout",
+)
 def test_a_hanging_request_fails_at_the_default_timeout_naming_it(
     user: pytest.Pytester,
 ) -> None:
