@@ -136,12 +136,30 @@ def frame_lines(tws: FakeTWS, server_version: int = 178) -> list[str]:
     return lines
 
 
+def silent_after(tws: FakeTWS) -> list[str]:
+    """Each client whose last request got nothing back (ticks aside): what a hung test is
+    most likely waiting for."""
+    last: dict[int | None, Frame] = {}
+    for _, frame in tws.transcript.numbered():
+        if frame.client_id is None:
+            continue  # the handshake and startApi, before the session has its clientId
+        if frame.direction == ">>":
+            last[frame.client_id] = frame
+        elif frame.name not in TICKS:
+            last.pop(frame.client_id, None)
+    return [_request_line(frame, 178).replace(">> ", "", 1) for frame in last.values()]
+
+
 def render_report(tws: FakeTWS) -> str:
     """The section's text: frames, then state. Never raises (a report must not fail)."""
     try:
         head = (f"fake TWS at {tws.address}; this test's frames "
                 "(>> client to fake, << fake to client):")
         lines = [head, *(f"  {line}" for line in frame_lines(tws) or ["(none)"])]
+        silent = silent_after(tws)
+        if silent:
+            lines.append("no answer (yet) to the last request of:")
+            lines += [f"  {line}" for line in silent]
     except Exception as exc:  # the fake may be gone; say so rather than hide the failure
         lines = [f"fake TWS frames unavailable: {exc!r}"]
     try:

@@ -75,6 +75,7 @@ def test_a_plain_assertion_failure_explains_why_the_order_did_not_fill(
     # the frames are the test's own: the startup sync is one line, not its requests
     frames = section.split("state of the fake now:", 1)[0]
     assert "START_API" not in frames and "REQ_MANAGED_ACCTS" not in frames
+    assert "no answer (yet)" not in frames  # the order was answered (Submitted)
 
 
 def test_the_section_can_be_turned_off(user: pytest.Pytester) -> None:
@@ -106,6 +107,8 @@ def test_a_hanging_request_fails_at_the_default_timeout_naming_it(
     result.stdout.fnmatch_lines([
         "*Timeout*1.0*",
         "*>> client 1* REQ_CONTRACT_DATA version=8 reqId=* symbol=SPY*",
+        "no answer (yet) to the last request of:",
+        "  client 1* REQ_CONTRACT_DATA version=8 reqId=* symbol=SPY*",
         "  faults in force: REQ_CONTRACT_DATA reqId * left unanswered by ignore_next",
     ])
 
