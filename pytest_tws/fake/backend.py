@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pytest_tws.fake.market_feed import MarketFeed, StepListener
 from pytest_tws.fake.pacing import DEFAULT_KICK_AFTER_WINDOWS, DEFAULT_MAX_MESSAGES_PER_SECOND
 from pytest_tws.fake.quotes import SpecQuote, build_simulator, quote_spec
+from pytest_tws.fake.received import RequestLog
 from pytest_tws.fake.transcript import Transcript
 from pytest_tws.model.broker import Broker
 from pytest_tws.model.catalog import Catalog
@@ -68,6 +69,8 @@ class Backend:
         """real time for the message-rate limit: a socket's rate is a physical quantity"""
         self.limits = limits or Limits()
         self.transcript = Transcript()
+        self.requests = RequestLog(self.now)
+        """every request since the last reset, for `FakeTWS.requests()`"""
         self.sessions: dict[int, Session] = {}
         """clientId -> the session that holds it"""
         self.all_sessions: set[Session] = set()
@@ -75,6 +78,8 @@ class Backend:
         """area name -> state an area of handlers keeps (market data, orders)"""
         self.market_feed: MarketFeed | None = None
         self.read_only = False
+        self.announce = True
+        """answer reqUserInfo with the fake's marker (pytest_tws/fake/identity.py)"""
         """TWS's "Read-Only API" setting: order requests get error 321 (see read_only.py)"""
         self.rebuild()
 

@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from pytest_tws.fake.backend import Backend
-from pytest_tws.fake.guards import Guard, Request, legacy_request_id
+from pytest_tws.fake.guards import Guard, Request, unschemed_request_id
 from pytest_tws.fake.layouts import Fields, Payload, error
 from pytest_tws.fake.pacing import MessageRateLimit
 from pytest_tws.fake.transcript import Frame
+from pytest_tws.fake.unimplemented import answer_unimplemented
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
@@ -208,6 +209,7 @@ class Session(asyncio.Protocol):
 
     def _on_frame(self, fields: list[str]) -> None:
         self.backend.transcript.record(">>", self.client_id, fields)
+        self.backend.requests.record(self.client_id, self.server_version, fields)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s", Frame(">>", self.client_id, tuple(fields)))
         verdict = self._rate.record(self.backend.wall_monotonic())
@@ -233,7 +235,7 @@ class Session(asyncio.Protocol):
         schema = REQUESTS.get(message_id)
         try:
             values = None
-            req_id = legacy_request_id(message_id, fields)  # TRANSITIONAL, for schema-less ones
+            req_id = unschemed_request_id(message_id, fields)
             if schema is not None:
                 values = schema.decode(fields, self.server_version)
                 req_id = schema.request_id(values, NO_REQUEST_ID)
@@ -259,6 +261,7 @@ class Session(asyncio.Protocol):
         except UnimplementedMessage as exc:
             log.warning("client %s: %s", self._who(), exc)
             self.backend.transcript.fail("unimplemented request", str(exc), self.client_id)
+            answer_unimplemented(self, message_id, fields)
         except Exception as exc:
             log.exception("handler for %s failed", message_id.name)
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
