@@ -11,7 +11,15 @@ from urllib.parse import unquote, urlsplit
 from .collection import ProxyCollection, ProxySpec
 from .errors import ApiError, missing_field, toxic_not_found
 from .httpd import Request, Response
-from .jsonutil import decode_body, get_bool, get_str, go_dumps, object_fields
+from .jsonutil import (
+    BOOL,
+    STRING,
+    GoStruct,
+    decode_body,
+    decode_struct,
+    decode_struct_array,
+    go_dumps,
+)
 from .proxy import Proxy
 from .toxics import Toxic, parse_new_toxic, parse_toxic_update
 
@@ -20,6 +28,11 @@ JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 
 Handler = Callable[..., Awaitable[Response]]
+
+
+def _request_id() -> str:
+    # hlog.RequestIDHandler: a 20-character xid.
+    return uuid.uuid4().hex[:20]
 
 
 def json_response(status: int, value: Any) -> Response:
@@ -36,13 +49,27 @@ def error_response(error: ApiError) -> Response:
     return text_response(error.status, body)
 
 
+_PROXY_FIELDS: dict[str, str | GoStruct] = {
+    "name": STRING,
+    "listen": STRING,
+    "upstream": STRING,
+    "enabled": BOOL,
+    # Toxiproxy's Proxy struct exports its logger (serialised as {}), so JSON can name it.
+    "Logger": GoStruct("Logger", "zerolog.Logger"),
+}
+_PROXY = GoStruct("Proxy", "toxiproxy.Proxy", _PROXY_FIELDS)
+#: One /populate entry: Go's anonymous struct embedding Proxy, with a nullable enabled.
+_POPULATE_ENTRY = GoStruct(
+    "", 'struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }', _PROXY_FIELDS
+)
+
+
 def _proxy_spec(fields: dict[str, Any], defaults: ProxySpec) -> ProxySpec:
-    where = "proxy.Proxy"
     return ProxySpec(
-        name=get_str(fields, "name", defaults.name, where),
-        listen=get_str(fields, "listen", defaults.listen, where),
-        upstream=get_str(fields, "upstream", defaults.upstream, where),
-        enabled=get_bool(fields, "enabled", defaults.enabled, where),
+        name=fields.get("name", defaults.name),
+        listen=fields.get("listen", defaults.listen),
+        upstream=fields.get("upstream", defaults.upstream),
+        enabled=fields.get("enabled", defaults.enabled),
     )
 
 
@@ -79,13 +106,11 @@ class Api:
         ]
 
     async def handle(self, request: Request) -> Response:
-        response = await self._dispatch(request)
-        response.headers.append(("X-Toxiproxy-Request-Id", uuid.uuid4().hex[:20]))
-        return response
+        """Route a request the way gorilla/mux does for Toxiproxy.
 
-    async def _dispatch(self, request: Request) -> Response:
-        if request.headers.get("user-agent", "").startswith("Mozilla/"):
-            return text_response(403, "User agent not allowed\n")
+        Toxiproxy's middlewares (request id, the browser check) run only for a matched route,
+        so 404 and 405 answers carry no request id and ignore the user agent.
+        """
         segments = urlsplit(request.target).path.split("/")[1:]
         for pattern, handlers in self._routes:
             if len(pattern) != len(segments):
@@ -95,14 +120,29 @@ class Api:
                 continue
             handler = handlers.get(request.method)
             if handler is None:
-                return Response(405)
+                continue  # mux tries the remaining routes, then answers 405
             args = [unquote(s) for p, s in pairs if p == "*"]
-            async with self._lock:
-                try:
-                    return await handler(request, *args)
-                except ApiError as exc:
-                    return error_response(exc)
+            response = await self._run(request, handler, args)
+            response.headers.append(("X-Toxiproxy-Request-Id", _request_id()))
+            return response
+        if any(self._matches(pattern, segments) for pattern, _ in self._routes):
+            return Response(405)
         return text_response(404, "404 page not found\n")
+
+    @staticmethod
+    def _matches(pattern: tuple[str, ...], segments: list[str]) -> bool:
+        return len(pattern) == len(segments) and all(
+            s and (p == "*" or p == s) for p, s in zip(pattern, segments, strict=True)
+        )
+
+    async def _run(self, request: Request, handler: Handler, args: list[str]) -> Response:
+        if request.headers.get("user-agent", "").startswith("Mozilla/"):
+            return text_response(403, "User agent not allowed\n")
+        async with self._lock:
+            try:
+                return await handler(request, *args)
+            except ApiError as exc:
+                return error_response(exc)
 
     # -- proxies -------------------------------------------------------------------------
 
@@ -111,7 +151,7 @@ class Api:
         return json_response(200, {name: proxies[name].to_json() for name in sorted(proxies)})
 
     async def proxy_create(self, request: Request) -> Response:
-        fields = object_fields(decode_body(request.body), "proxy.Proxy")
+        fields = decode_struct(decode_body(request.body), _PROXY)
         spec = _proxy_spec(fields, ProxySpec("", "", ""))
         if not spec.name:
             raise missing_field("name")
@@ -130,10 +170,8 @@ class Api:
 
     @staticmethod
     def _populate_specs(value: object) -> list[ProxySpec]:
-        if not isinstance(value, list):
-            object_fields(value, "[]proxy.Proxy")  # raises the type error for non-arrays
-            raise AssertionError("unreachable")
-        specs = [_proxy_spec(object_fields(v, "proxy.Proxy"), ProxySpec("", "", "")) for v in value]
+        entries = decode_struct_array(value, _POPULATE_ENTRY)
+        specs = [_proxy_spec(entry, ProxySpec("", "", "")) for entry in entries]
         # Everything is validated before anything is created.
         for number, spec in enumerate(specs, 1):
             if not spec.name:
@@ -155,7 +193,7 @@ class Api:
 
     async def proxy_update(self, request: Request, name: str) -> Response:
         proxy = self.collection.get(name)
-        fields = object_fields(decode_body(request.body), "proxy.Proxy")
+        fields = decode_struct(decode_body(request.body), _PROXY)
         spec = _proxy_spec(
             fields, ProxySpec(proxy.name, proxy.listen, proxy.upstream, proxy.enabled)
         )

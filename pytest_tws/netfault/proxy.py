@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from .addr import format_address, listen_socket, resolve, split_host_port
-from .errors import ApiError
+from .errors import ApiError, internal
 from .link import Link
 from .toxics import DIRECTIONS, DOWNSTREAM, UPSTREAM, Toxic, ToxicUpdate
 
@@ -46,7 +46,11 @@ class Connection:
                 host, port = split_host_port(self.proxy.upstream)
                 up_reader, up_writer = await asyncio.open_connection(host, int(port))
             except (OSError, ApiError, ValueError):
-                return  # the client just reads EOF, as with Toxiproxy
+                # The client just reads EOF, as with Toxiproxy. A FIN goes first: closing
+                # with the client's first bytes unread would send a reset instead.
+                with contextlib.suppress(OSError, RuntimeError):
+                    self.client_writer.write_eof()
+                return
             self.upstream_writer = up_writer
             rng = self.proxy.rng
             chains = self.proxy.chains
@@ -109,6 +113,8 @@ class Proxy:
             "listen": self.listen,
             "upstream": self.upstream,
             "enabled": self.enabled,
+            # Go's Proxy struct exports its zerolog.Logger, which json.Marshal writes as {}.
+            "Logger": {},
             "toxics": [toxic.to_json() for toxic in self.toxics()],
         }
 
@@ -118,7 +124,11 @@ class Proxy:
         """Listen on ``listen`` and record the address actually bound. No-op if running."""
         if self.enabled:
             return
-        host, port = await resolve(self.listen)
+        try:
+            host, port = await resolve(self.listen)
+        except ApiError as exc:
+            # net.Listen's own resolution errors carry an OpError prefix.
+            raise internal(f"listen tcp: {exc.message}") from None
         sock = listen_socket(host or self.default_host, port)
         try:
             self._server = await asyncio.start_server(self._accept, sock=sock)
