@@ -360,6 +360,16 @@ def toxiproxy_client(endpoint: ToxiproxyEndpoint) -> Iterator[Toxiproxy]:
 _proxy_numbers = itertools.count(1)
 
 
+def proxy_name() -> str:
+    """A proxy name no other test, xdist worker or session uses: ``pytest_tws_<worker>_<pid>_<n>``.
+
+    Several workers (or CI jobs) may share one real toxiproxy-server (``TOXIPROXY_URL``), so
+    the fixture creates only such names and deletes only its own proxy.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"pytest_tws_{worker}_{os.getpid()}_{next(_proxy_numbers)}"
+
+
 def open_flaky_network(client: Toxiproxy, upstream: str, name: str) -> FlakyNetwork:
     """Create a proxy ``name`` to ``upstream`` on a free loopback port."""
     try:
@@ -392,7 +402,7 @@ def flaky_network(toxiproxy_endpoint: ToxiproxyEndpoint,
 
     Toxics are removed and the proxy deleted at teardown.
     """
-    name = f"pytest_tws_{os.getpid()}_{next(_proxy_numbers)}"
+    name = proxy_name()
     with toxiproxy_client(toxiproxy_endpoint) as client:
         network = open_flaky_network(client, f"{tws_target.host}:{tws_target.port}", name)
         try:

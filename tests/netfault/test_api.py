@@ -162,7 +162,10 @@ def test_port_conflict_is_500_and_recovers(toxiproxy: ToxiproxyApi, echo: EchoSe
     assert enabled.status_code == 200 and enabled.json()["listen"] == address
 
 
-def test_reset_enables_and_clears_toxics(toxiproxy: ToxiproxyApi, echo: EchoServer) -> None:
+def test_reset_enables_and_clears_toxics(
+    private_toxiproxy: ToxiproxyApi, echo: EchoServer
+) -> None:
+    toxiproxy = private_toxiproxy  # POST /reset acts on every proxy of the server
     toxiproxy.create("p", echo.address, enabled=False)
     toxiproxy.add_toxic("p", "latency", attributes={"latency": 10})
     response = toxiproxy.post("/reset")

@@ -171,7 +171,7 @@ def test_a_failed_enable_is_loud(flaky_network: FlakyNetwork) -> None:
 def test_a_proxy_deleted_behind_its_back_is_reported(
     flaky_network: FlakyNetwork, toxiproxy_endpoint: ToxiproxyEndpoint
 ) -> None:
-    api = ToxiproxyApi("fixture", toxiproxy_endpoint.url)
+    api = ToxiproxyApi("fixture", toxiproxy_endpoint.url, ns="")  # its real name
     try:
         assert api.delete(f"/proxies/{flaky_network.name}").status_code == 204
     finally:
@@ -236,7 +236,7 @@ def test_toxiproxy_url_is_used_as_is(
         result = pytester.runpytest(*INNER_ARGS)
         result.assert_outcomes(passed=2)
         result.stdout.fnmatch_lines(["*KIND external*"])
-        api = ToxiproxyApi("external", server.url)
+        api = ToxiproxyApi("external", server.url, ns="")  # every proxy
         assert api.get("/proxies").json() == {}
         api.session.close()
 
