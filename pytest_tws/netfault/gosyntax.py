@@ -180,9 +180,9 @@ def decode_first_value(body: bytes) -> Any:
 
     Non-integer numbers come back as `GoFloat`. Raises `GoSyntaxError` with Go's message.
     """
-    text = body.decode("utf-8", errors="replace")
-    scanner = _Scanner(text)
-    if not text.strip(_WHITESPACE):
+    # Go scans bytes, and names a bad byte as the rune of that value (0xff is 'ÿ'): Latin-1.
+    scanner = _Scanner(body.decode("latin-1"))
+    if not scanner.text.strip(_WHITESPACE):
         raise GoSyntaxError("EOF")
     scanner.value()
-    return json.loads(text[: scanner.pos], parse_float=GoFloat)
+    return json.loads(body[: scanner.pos].decode("utf-8", errors="replace"), parse_float=GoFloat)

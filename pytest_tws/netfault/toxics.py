@@ -10,6 +10,7 @@ end-of-stream (``None``). The ``Toxic`` dataclass is the REST shape
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -300,7 +301,7 @@ class SlicerToxic(ToxicKind):
             # After a restart the head may already be a piece: do not cut it again.
             if not (state.pieces and item is state.pieces[0]):
                 sizes = _piece_sizes(
-                    len(item.data), attrs["average_size"], attrs["size_variation"], stage
+                    len(item.data), attrs["average_size"], attrs["size_variation"], stage.rng
                 )
                 state.pieces.clear()
                 offset = 0
@@ -315,7 +316,7 @@ class SlicerToxic(ToxicKind):
                     await asyncio.sleep(attrs["delay"] / 1_000_000)
 
 
-def _piece_sizes(total: int, average: int, variation: int, stage: Stage) -> list[int]:
+def _piece_sizes(total: int, average: int, variation: int, rng: random.Random) -> list[int]:
     """Toxiproxy's cut: halve (± a draw in [-variation, variation)) until a piece is at most
     ``average + variation`` bytes. Toxiproxy can cut out of range when ``variation`` exceeds
     half a piece (and then panics); here the cut is kept inside the piece."""
@@ -328,7 +329,7 @@ def _piece_sizes(total: int, average: int, variation: int, stage: Stage) -> list
             continue
         mid = start + (end - start) // 2
         if variation > 0:
-            mid += stage.rng.randrange(variation * 2) - variation
+            mid += rng.randrange(variation * 2) - variation
             mid = min(max(mid, start + 1), end - 1)
         pending.append((mid, end))
         pending.append((start, mid))

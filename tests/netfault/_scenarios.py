@@ -55,6 +55,24 @@ def general_routes(r: Recorder) -> None:
     r.call("browser on a missing proxy", "GET", "/proxies/~none", headers=BROWSER)
 
 
+#: Bodies Go's scanner rejects (or accepts) in telling ways; each is sent to three endpoints.
+MALFORMED = [
+    b'{"a" 1}', b'{"a":1 "b"}', b"[1 2]", b'"abc', b'"\\x"', b'"\\u12g4"', b"-x", b"1.x",
+    b"1ex", b"1e+", b"tru", b"trux", b"nul1", b'"a\x01b"', b'{"a":1,}', b"[1,]", b"  ", b"}",
+    b"'x'", b"\x00", b"\xff", b'\t{"a":\n', b"01", b"1e400", b'{"name":1e400}',
+    b'{"enabled":"x","name":1}', b'{"Logger": 5}', b'{"toxicity": 1e50}',
+]
+
+
+@scenario
+def json_syntax(r: Recorder) -> None:
+    _create(r)
+    r.call("toxic", "POST", "/proxies/~p/toxics", json_body={"type": "latency"})
+    for body in MALFORMED:
+        for path in ("/proxies", "/populate", "/proxies/~p/toxics/latency_downstream"):
+            r.call(f"body {body!r}", "POST", path, data=body)
+
+
 # -- proxies ---------------------------------------------------------------------------------
 
 
