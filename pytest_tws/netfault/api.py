@@ -6,10 +6,10 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .collection import ProxyCollection, ProxySpec
-from .errors import ApiError, missing_field, toxic_not_found
+from .errors import ApiError, bad_request, missing_field, toxic_not_found
 from .httpd import Request, Response
 from .jsonutil import (
     BOOL,
@@ -28,6 +28,8 @@ JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 
 Handler = Callable[..., Awaitable[Response]]
+#: Characters Go's URL.EscapedPath leaves alone in a path.
+_PATH_SAFE = "/!$&'()*+,;=:@~"
 
 
 def _request_id() -> str:
@@ -62,6 +64,31 @@ _PROXY = GoStruct("Proxy", "toxiproxy.Proxy", _PROXY_FIELDS)
 _POPULATE_ENTRY = GoStruct(
     "", 'struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }', _PROXY_FIELDS
 )
+
+
+def _decode(request: Request) -> Any:
+    if request.body_error is not None:
+        raise bad_request(request.body_error)
+    return decode_body(request.body)
+
+
+def clean_path(path: str) -> str:
+    """gorilla/mux's ``cleanPath``: Go's ``path.Clean``, keeping a trailing slash."""
+    if not path:
+        return "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    cleaned = "/" + "/".join(parts)
+    if path.endswith("/") and cleaned != "/":
+        cleaned += "/"
+    return cleaned
 
 
 def _proxy_spec(fields: dict[str, Any], defaults: ProxySpec) -> ProxySpec:
@@ -111,7 +138,19 @@ class Api:
         Toxiproxy's middlewares (request id, the browser check) run only for a matched route,
         so 404 and 405 answers carry no request id and ignore the user agent.
         """
-        segments = urlsplit(request.target).path.split("/")[1:]
+        if request.target.startswith("/"):
+            # Origin form: "//x" is a path here, not an authority (Go's ParseRequestURI).
+            raw_path, _, raw_query = request.target.partition("?")
+        else:
+            target = urlsplit(request.target)
+            raw_path, raw_query = target.path, target.query
+        path = unquote(raw_path)  # mux matches the decoded path: a%2Fb is a/b
+        cleaned = clean_path(path)
+        if cleaned != path:
+            query = f"?{raw_query}" if raw_query else ""
+            location = quote(cleaned, safe=_PATH_SAFE) + query
+            return Response(301, headers=[("Location", location)])
+        segments = path.split("/")[1:]
         for pattern, handlers in self._routes:
             if len(pattern) != len(segments):
                 continue
@@ -121,7 +160,7 @@ class Api:
             handler = handlers.get(request.method)
             if handler is None:
                 continue  # mux tries the remaining routes, then answers 405
-            args = [unquote(s) for p, s in pairs if p == "*"]
+            args = [s for p, s in pairs if p == "*"]
             response = await self._run(request, handler, args)
             response.headers.append(("X-Toxiproxy-Request-Id", _request_id()))
             return response
@@ -151,7 +190,7 @@ class Api:
         return json_response(200, {name: proxies[name].to_json() for name in sorted(proxies)})
 
     async def proxy_create(self, request: Request) -> Response:
-        fields = decode_struct(decode_body(request.body), _PROXY)
+        fields = decode_struct(_decode(request), _PROXY)
         spec = _proxy_spec(fields, ProxySpec("", "", ""))
         if not spec.name:
             raise missing_field("name")
@@ -162,7 +201,7 @@ class Api:
 
     async def populate(self, request: Request) -> Response:
         try:
-            specs = self._populate_specs(decode_body(request.body))
+            specs = self._populate_specs(_decode(request))
         except ApiError as exc:
             return self._populate_response([], exc)
         proxies, error = await self.collection.populate(specs)
@@ -193,7 +232,7 @@ class Api:
 
     async def proxy_update(self, request: Request, name: str) -> Response:
         proxy = self.collection.get(name)
-        fields = decode_struct(decode_body(request.body), _PROXY)
+        fields = decode_struct(_decode(request), _PROXY)
         spec = _proxy_spec(
             fields, ProxySpec(proxy.name, proxy.listen, proxy.upstream, proxy.enabled)
         )
@@ -227,7 +266,7 @@ class Api:
 
     async def toxic_create(self, request: Request, name: str) -> Response:
         proxy = self.collection.get(name)
-        body = decode_body(request.body)
+        body = _decode(request)
         toxic = parse_new_toxic(body, lambda n: proxy.find_toxic(n) is not None)
         proxy.add_toxic(toxic)
         return json_response(200, toxic.to_json())
@@ -238,7 +277,7 @@ class Api:
 
     async def toxic_update(self, request: Request, name: str, toxic_name: str) -> Response:
         proxy, toxic = self._toxic(name, toxic_name)
-        update = parse_toxic_update(decode_body(request.body), toxic)
+        update = parse_toxic_update(_decode(request), toxic)
         proxy.update_toxic(toxic, update)
         return json_response(200, toxic.to_json())
 
