@@ -52,6 +52,9 @@ class Connection:
                     self.client_writer.write_eof()
                 return
             self.upstream_writer = up_writer
+            if self.proxy.has_reset_peer():
+                # Toxiproxy's link.Start sets SO_LINGER 0 on both of a link's sockets.
+                _set_linger_zero(up_writer)
             rng = self.proxy.rng
             chains = self.proxy.chains
             self.links = {
@@ -167,7 +170,7 @@ class Proxy:
         if not self.enabled:
             writer.close()
             return
-        if any(toxic.type == "reset_peer" for toxic in self.toxics()):
+        if self.has_reset_peer():
             _set_linger_zero(writer)
         connection = Connection(self, reader, writer)
         self.connections.add(connection)
@@ -177,6 +180,9 @@ class Proxy:
 
     def toxics(self) -> list[Toxic]:
         return [toxic for direction in DIRECTIONS for toxic in self.chains[direction]]
+
+    def has_reset_peer(self) -> bool:
+        return any(toxic.type == "reset_peer" for toxic in self.toxics())
 
     def find_toxic(self, name: str) -> Toxic | None:
         return next((toxic for toxic in self.toxics() if toxic.name == name), None)

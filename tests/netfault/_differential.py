@@ -215,6 +215,20 @@ def timed(action: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.monotonic() - started
 
 
+def create_proxy(r: Recorder, name: str = "~p", label: str = "", **fields: object) -> None:
+    """POST /proxies to the echo server, listening on 127.0.0.1:0 unless told otherwise."""
+    fields.setdefault("listen", "127.0.0.1:0")
+    r.call(f"create {name}{label}", "POST", "/proxies",
+           json_body={"name": name, "upstream": r.echo.address, **fields})
+
+
+def add_toxic(r: Recorder, label: str, type_: str, stream: str = "downstream",
+              **attributes: int) -> None:
+    """POST a toxic to proxy ``~p``."""
+    r.call(label, "POST", "/proxies/~p/toxics",
+           json_body={"type": type_, "stream": stream, "attributes": attributes})
+
+
 Scenario = Callable[[Recorder], None]
 SCENARIOS: dict[str, Scenario] = {}
 #: Scenarios that act on every proxy of the server (POST /reset): never on a shared server.
