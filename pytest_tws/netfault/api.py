@@ -24,6 +24,9 @@ from .proxy import Proxy
 from .toxics import Toxic, parse_new_toxic, parse_toxic_update
 
 VERSION = "2.12.0"
+#: Toxiproxy wraps its handlers in http.TimeoutHandler(next, 25*time.Second, "").
+HANDLER_TIMEOUT = 25.0
+TIMEOUT_BODY = b"<html><head><title>Timeout</title></head><body><h1>Timeout</h1></body></html>"
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 
@@ -103,8 +106,11 @@ def _proxy_spec(fields: dict[str, Any], defaults: ProxySpec) -> ProxySpec:
 class Api:
     """Maps requests to the proxy collection. Handlers run one at a time, like Go's locks."""
 
-    def __init__(self, collection: ProxyCollection) -> None:
+    def __init__(
+        self, collection: ProxyCollection, handler_timeout: float = HANDLER_TIMEOUT
+    ) -> None:
         self.collection = collection
+        self.handler_timeout = handler_timeout
         self._lock = asyncio.Lock()
         self._routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
             (("proxies",), {"GET": self.proxy_index, "POST": self.proxy_create}),
@@ -177,6 +183,17 @@ class Api:
     async def _run(self, request: Request, handler: Handler, args: list[str]) -> Response:
         if request.headers.get("user-agent", "").startswith("Mozilla/"):
             return text_response(403, "User agent not allowed\n")
+        task = asyncio.get_running_loop().create_task(self._locked(handler, request, args))
+        done, _ = await asyncio.wait({task}, timeout=self.handler_timeout)
+        if not done:
+            # http.TimeoutHandler answers; the handler runs on (its effect still happens).
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            return Response(503, TIMEOUT_BODY, sniffed_type="text/html; charset=utf-8")
+        return task.result()
+
+    async def _locked(self, handler: Handler, request: Request, args: list[str]) -> Response:
+        if handler == self.version:
+            return await handler(request)  # Toxiproxy's Version takes no lock
         async with self._lock:
             try:
                 return await handler(request, *args)

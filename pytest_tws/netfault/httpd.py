@@ -46,6 +46,8 @@ class Response:
     body: bytes = b""
     content_type: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
+    sniffed_type: str | None = None
+    """a Content-Type Go would sniff from the body: it goes out after Content-Length"""
 
 
 RequestHandler = Callable[[Request], Awaitable[Response]]
@@ -206,6 +208,8 @@ def _encode(request: Request, response: Response, keep_alive: bool) -> bytes:
     body = response.body if response.status != 204 and request.method != "HEAD" else b""
     if response.status != 204 and not (request.method == "HEAD" and not response.body):
         lines.append(f"Content-Length: {len(response.body)}")
+    if response.sniffed_type:
+        lines.append(f"Content-Type: {response.sniffed_type}")
     if _http10(request):
         if keep_alive:
             lines.append("Connection: keep-alive")

@@ -122,6 +122,13 @@ def proxy_listen_forms(r: Recorder) -> None:
     create_proxy(r, "~bracket", listen="[::1")
     create_proxy(r, "~nohost", listen="no-such-host.invalid:0")
     create_proxy(r, "~notlocal", listen="192.0.2.1:0")
+    create_proxy(r, "~later", listen="nope", enabled=False)
+    r.call("enable a bad listen", "PATCH", "/proxies/~later", json_body={"enabled": True})
+    r.call("fix the listen while disabled", "PATCH", "/proxies/~later",
+           json_body={"listen": "127.0.0.1:0"})
+    r.call("a bad listen while disabled", "PATCH", "/proxies/~later", json_body={"listen": "x"})
+    r.call("fix and enable", "PATCH", "/proxies/~later",
+           json_body={"listen": "localhost:0", "enabled": True})
     r.call(f"index {LOOPBACK_DEFAULT}", "GET", "/proxies")
 
 

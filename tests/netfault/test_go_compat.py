@@ -6,12 +6,16 @@ them against it whenever one is available).
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 
 import pytest
 
+from pytest_tws.netfault.api import TIMEOUT_BODY, Api
+from pytest_tws.netfault.collection import ProxyCollection
 from pytest_tws.netfault.gosyntax import GoSyntaxError, decode_first_value
+from pytest_tws.netfault.httpd import Request, Response
 from pytest_tws.netfault.toxics import _piece_sizes
 
 from ._support import EchoServer, ToxiproxyApi, split_address
@@ -130,3 +134,21 @@ def test_slicer_halves_like_toxiproxy() -> None:
     assert _piece_sizes(0, 10, 0, rng) == [0]
     varied = _piece_sizes(1000, 50, 20, rng)
     assert sum(varied) == 1000 and all(0 < size <= 70 for size in varied)
+
+
+async def test_a_handler_past_the_timeout_gets_go_503() -> None:
+    api = Api(ProxyCollection(random.Random(0), "127.0.0.1"), handler_timeout=0.05)
+    release = asyncio.Event()
+
+    async def slow(request: Request) -> Response:
+        await release.wait()
+        return Response(204)
+
+    api._routes.insert(0, (("slow",), {"GET": slow}))
+    response = await api.handle(Request("GET", "/slow", {}))
+    release.set()
+    assert response.status == 503
+    assert response.body == TIMEOUT_BODY and response.sniffed_type == "text/html; charset=utf-8"
+    assert [name for name, _ in response.headers] == ["X-Toxiproxy-Request-Id"]
+    # The handler went on running and holds no lock afterwards.
+    assert (await api.handle(Request("GET", "/version", {}))).status == 200
