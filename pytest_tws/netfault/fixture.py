@@ -6,11 +6,13 @@
         flaky_network.latency(500)                 # 500 ms on every server->client chunk
         with flaky_network.cut():                  # refused and dropped until the block ends
             ...
-        flaky_network.clear()                      # every toxic removed
+        flaky_network.clear()                      # every toxic of this proxy removed
 
 The Toxiproxy server is a real ``toxiproxy-server`` when ``TOXIPROXY_URL`` is set (used as is)
 or the binary is on PATH (started on 127.0.0.1 and a free port), otherwise the embedded
-`ToxiproxyServer`; one per test session (per xdist worker). It is driven only through
+`ToxiproxyServer`; one per test session (per xdist worker), except that all workers share a
+``TOXIPROXY_URL`` server. That is safe: each test's proxy has a name of its own
+(`proxy_name`), and the fixture touches only that proxy. It is driven only through
 toxiproxy-python, whose configuration is process-global: each test gets it pointed at the
 session's server and put back afterwards. Every call is checked against the server's state,
 because toxiproxy-python lets some failures pass silently (TOXIPROXY.md section 2).
@@ -172,7 +174,7 @@ class FlakyNetwork:
         return dict(self.proxy.toxics())
 
     def clear(self) -> None:
-        """Remove every toxic."""
+        """Remove every toxic of this proxy (never another proxy's)."""
         for name in self.toxics():
             self.proxy.destroy_toxic(name)
         left = self.toxics()
@@ -361,7 +363,7 @@ _proxy_numbers = itertools.count(1)
 
 
 def proxy_name() -> str:
-    """A proxy name no other test, xdist worker or session uses: ``pytest_tws_<worker>_<pid>_<n>``.
+    """A proxy name no other test, worker or session uses: ``pytest_tws_<worker>_<pid>_<n>``.
 
     Several workers (or CI jobs) may share one real toxiproxy-server (``TOXIPROXY_URL``), so
     the fixture creates only such names and deletes only its own proxy.

@@ -93,7 +93,10 @@ class Proxy:
     """A named listener forwarding to ``upstream`` through this proxy's toxics.
 
     An empty listen host binds ``default_host`` (loopback by default) rather than every
-    interface, which is the one deliberate difference from Toxiproxy.
+    interface: that is deliberate (a test proxy must not face the network), and the one
+    difference from Toxiproxy in the API's answers (docs/faults.md lists the others, which
+    only concern inputs Toxiproxy crashes on and its unseeded random draws). An explicit
+    ``0.0.0.0`` or ``::`` listens dual-stack, as Go does.
     """
 
     def __init__(

@@ -8,7 +8,14 @@ import socket
 import pytest
 import requests
 
-from ._support import EchoServer, ToxiproxyApi, connect, free_port, split_address
+from ._support import (
+    EchoServer,
+    ToxiproxyApi,
+    connect,
+    free_port,
+    split_address,
+    worker_namespace,
+)
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -377,3 +384,18 @@ def test_empty_listen_picks_a_port(toxiproxy: ToxiproxyApi, echo: EchoServer) ->
     port = split_address(proxy["listen"])[1]
     assert proxy["enabled"] is True and port > 0
     assert_listening(f"127.0.0.1:{port}")
+
+
+def test_helpers_delete_only_their_own_proxies(toxiproxy: ToxiproxyApi, echo: EchoServer) -> None:
+    # xdist workers may share one real server: another namespace stands for another worker.
+    other = ToxiproxyApi(toxiproxy.kind, toxiproxy.url, ns=worker_namespace("other"))
+    try:
+        other.create("p", echo.address)
+        mine = toxiproxy.create("p", echo.address)
+        assert toxiproxy.get("/proxies").json() == {"p": mine}  # only ours are listed
+        toxiproxy.clear()
+        assert toxiproxy.get("/proxies").json() == {}
+        assert list(other.get("/proxies").json()) == ["p"]
+    finally:
+        other.clear()
+        other.session.close()
