@@ -158,15 +158,10 @@ class Api:
             return Response(301, headers=[("Location", location)])
         segments = path.split("/")[1:]
         for pattern, handlers in self._routes:
-            if len(pattern) != len(segments):
-                continue
-            pairs = list(zip(pattern, segments, strict=True))
-            if any(not s or (p != "*" and p != s) for p, s in pairs):
-                continue
             handler = handlers.get(request.method)
-            if handler is None:
-                continue  # mux tries the remaining routes, then answers 405
-            args = [s for p, s in pairs if p == "*"]
+            if handler is None or not self._matches(pattern, segments):
+                continue  # mux tries the remaining routes, then answers 405 or 404
+            args = [s for p, s in zip(pattern, segments, strict=True) if p == "*"]
             response = await self._run(request, handler, args)
             response.headers.append(("X-Toxiproxy-Request-Id", _request_id()))
             return response
