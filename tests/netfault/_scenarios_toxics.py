@@ -12,7 +12,7 @@ from ._differential import (
 
 
 @scenario
-def toxiccreate_proxy(r: Recorder) -> None:
+def toxic_create(r: Recorder) -> None:
     create_proxy(r)
     r.call("empty list", "GET", "/proxies/~p/toxics")
     r.call("latency with an unknown key", "POST", "/proxies/~p/toxics",
