@@ -101,7 +101,11 @@ class Recorder:
         if not isinstance(value, dict):
             return text
         mine = {k: v for k, v in value.items() if k.startswith(self.ns)}
-        return json.dumps(mine, separators=(",", ":")) if len(mine) != len(value) else text
+        if len(mine) == len(value):
+            return text  # nothing to hide: compare the exact bytes
+        # Re-encoded as Go's json.Marshal would (compact, HTML-safe), so servers still agree.
+        encoded = json.dumps(mine, separators=(",", ":"), ensure_ascii=False)
+        return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
     # -- steps -------------------------------------------------------------------------------
 
