@@ -99,8 +99,8 @@ class OrderManager:
         self._last_status: dict[str, str] = {}
         self._placements: dict[str, Placement] = {}
         """orderRef -> what this manager sent under it, to find or send again after a loss"""
-        self._failed = Event("order_failed")
-        """emits (orderRef, error) when a placement can no longer be brought to TWS"""
+        self._woken = Event("order_woken")
+        """emits an orderRef whose waiters must look again: it failed, or has a new Trade"""
         self._refs = itertools.count(1)
         self._stale = False
         self._generation = 0
@@ -228,17 +228,20 @@ class OrderManager:
                 if now in DONE_STATUSES:
                     raise OrderError(f"order {ref or current.order.orderId} ended {now}, "
                                      f"not {status}")
-                changed = asyncio.ensure_future(self._next_change(ref))
-                await asyncio.wait({changed, deadline}, return_when=asyncio.FIRST_COMPLETED)
-                if not changed.done():
+                changed = self._next_change(ref)
+                try:
+                    await asyncio.wait({changed, deadline}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    woke = changed.done()
                     changed.cancel()
+                if not woke:
                     raise OrderTimeoutError(f"order {ref} not {status} after {timeout}s "
                                             f"(it is {self.current(trade).orderStatus.status})")
         finally:
             deadline.cancel()
 
-    async def _next_change(self, ref: str) -> None:
-        await next_change(self.status_changed, self._failed, ref)
+    def _next_change(self, ref: str) -> asyncio.Future[None]:
+        return next_change(self.status_changed, self._woken, ref)
 
     async def cancel(self, trade: Trade, timeout: float = 30.0) -> Trade:
         """Cancel the order and wait until TWS confirms it Cancelled.
@@ -250,6 +253,9 @@ class OrderManager:
         placement = self._placements.get(trade.order.orderRef)
         if placement is not None:
             placement.cancel_requested = True  # never sent again, whatever reconcile finds
+            if not self.conn.is_connected:
+                raise NotConnectedError(f"cannot cancel {placement.ref} while disconnected; "
+                                        "if it never reached TWS it will not be sent again")
             if self._stale:
                 await self._reconcile_if_stale()
             if placement.error is not None and not placement.acknowledged:
@@ -359,7 +365,7 @@ class OrderManager:
     def _fail(self, placement: Placement, error: OrderLostError) -> None:
         log.error("%s", error)
         placement.error = error
-        self._failed.emit(placement.ref, error)
+        self._woken.emit(placement.ref)
 
     # internals
 
@@ -376,6 +382,8 @@ class OrderManager:
         old = self._last_status.get(ref, "")
         if trade.orderStatus.status != old:
             self._emit(ref, trade, old)
+        elif previous is not None:
+            self._woken.emit(ref)
 
     def _on_status(self, trade: Trade) -> None:
         ref = trade.order.orderRef

@@ -117,23 +117,25 @@ def judge(
     return Verdict.RESEND
 
 
-async def next_change(status_changed: Event, failed: Event, ref: str) -> None:
-    """Return at the next emission of either event for ``ref``: a status change
-    (`OrderStatusChange`) or a failure (``(ref, error)``)."""
-    woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+def next_change(status_changed: Event, woken: Event, ref: str) -> asyncio.Future[None]:
+    """A future done at the next emission for ``ref`` of either event: a status change
+    (`OrderStatusChange`) or a wake-up (the orderRef). It listens from this call on, so no
+    emission between the caller's last look and its await is missed."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_change(change: Any) -> None:
-        if change.order_ref == ref and not woken.done():
-            woken.set_result(None)
+        if change.order_ref == ref and not done.done():
+            done.set_result(None)
 
-    def on_failed(failed_ref: str, _error: Exception) -> None:
-        if failed_ref == ref and not woken.done():
-            woken.set_result(None)
+    def on_woken(woken_ref: str) -> None:
+        if woken_ref == ref and not done.done():
+            done.set_result(None)
+
+    def stop_listening(_: asyncio.Future[None]) -> None:
+        status_changed.disconnect(on_change)
+        woken.disconnect(on_woken)
 
     status_changed += on_change
-    failed += on_failed
-    try:
-        await woken
-    finally:
-        status_changed -= on_change
-        failed -= on_failed
+    woken += on_woken
+    done.add_done_callback(stop_listening)
+    return done
