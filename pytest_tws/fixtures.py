@@ -7,7 +7,7 @@
 - `tws_target`: host, port, clientId, account and mode of the current test's target.
 - `ib`: an ib_async ``IB`` connected to the target, for ``async def`` tests: use the
   ``*Async`` API (``await ib.reqCurrentTimeAsync()``). On paper, orders it left open are
-  cancelled at teardown.
+  cancelled at teardown. Every connect is checked for live accounts (`guard_paper_only`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ib_async import IB
 
 from pytest_tws.fake import FakeTWS
 from pytest_tws.ib_log import IbAsyncErrors
+from pytest_tws.live_guard import LiveAccountError, guard_paper_only
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.paper import PaperSession
 from pytest_tws.settings import TwsSettings
@@ -129,12 +130,18 @@ def tws_target(request: pytest.FixtureRequest, tws_settings: TwsSettings) -> Tws
 
 @pytest_asyncio.fixture
 async def ib(tws_target: TwsTarget, _ib_async_errors: IbAsyncErrors) -> AsyncIterator[IB]:
-    """An ib_async ``IB`` connected (and synced) to the target as this test's clientId."""
+    """An ib_async ``IB`` connected (and synced) to the target as this test's clientId.
+
+    Guarded by `guard_paper_only` on every connect: on a TWS managing a live account the test
+    fails before any request is sent (a paper TWS may have become a live login since the
+    session's first check)."""
     client = IB()
+    guard = guard_paper_only(client)
     try:
-        await client.connectAsync(tws_target.host, tws_target.port,
-                                  clientId=tws_target.client_id, timeout=IB_TIMEOUT,
-                                  account=tws_target.account)
+        await guard.connect(tws_target.host, tws_target.port, clientId=tws_target.client_id,
+                            timeout=IB_TIMEOUT, account=tws_target.account)
+    except LiveAccountError as exc:
+        pytest.fail(f"ib fixture: {exc}", pytrace=False)
     except (OSError, asyncio.TimeoutError) as exc:
         pytest.fail(f"ib fixture: cannot connect to {tws_target}: {exc!r}")
     try:
