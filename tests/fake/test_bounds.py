@@ -8,6 +8,7 @@ of the socket, never a guessed sleep); a real ib_async client plays the bystande
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import socket
@@ -48,7 +49,7 @@ def closed_by_peer(sock: socket.socket) -> bool:
     try:
         while sock.recv(65536):
             pass
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True  # reset: an abort with our input unread
@@ -142,10 +143,8 @@ def test_a_partial_message_over_the_buffer_budget_is_closed() -> None:
     limits = Limits(max_frame_bytes=8 * MiB, max_buffered_bytes=1 * MiB)
     with FakeTWS(limits=limits) as tws:
         sock = raw_client(tws, handshake(), start_api(5), struct.pack(">I", 4 * MiB))
-        try:
-            sock.sendall(b"x" * (2 * MiB))  # the fake may cut us mid-send
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # the fake may cut us mid-send
+            sock.sendall(b"x" * (2 * MiB))
         assert closed_by_peer(sock)
         wait_for(lambda: sessions(tws) == 0 and held(tws) == 0, "the offender to be freed")
 
