@@ -299,7 +299,10 @@ class OrderManager:
         ib = self.conn.ib
         generation = self._generation
         try:
-            await ib.reqAllOpenOrdersAsync()
+            # this client's open orders only: after reqAllOpenOrders TWS also reports other
+            # clients' order events here, and ib_async files an error such as 202 for another
+            # client's orderId N under its own order N (wrapper.error keys by own clientId)
+            await ib.reqOpenOrdersAsync()
             await ib.reqCompletedOrdersAsync(apiOnly=True)
             await ib.reqExecutionsAsync()
         except ConnectionError as exc:
