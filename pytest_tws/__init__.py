@@ -15,6 +15,7 @@ from pytest_tws.fake import FakeTWS, Frame, Limits, ServerFailure
 from pytest_tws.fake.controls import FaultControl, OrderControl
 from pytest_tws.fake.market_control import MarketControl
 from pytest_tws.fake.received import ReceivedRequest
+from pytest_tws.live_guard import LiveAccountError, PaperOnlyGuard, guard_paper_only
 from pytest_tws.netfault import ToxiproxyServer
 from pytest_tws.settings import TwsSettings
 from pytest_tws.target import TwsTarget
@@ -46,8 +47,10 @@ __all__ = [
     "Frame",
     "IbAsyncDecodeError",
     "Limits",
+    "LiveAccountError",
     "MarketControl",
     "OrderControl",
+    "PaperOnlyGuard",
     "ReceivedRequest",
     "RestartWindowControl",
     "ServerFailure",
@@ -58,6 +61,7 @@ __all__ = [
     "advance_until",
     "cancel_open_orders",
     "expect_event",
+    "guard_paper_only",
     "wait_until",
 ]
 

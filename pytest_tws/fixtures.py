@@ -7,7 +7,7 @@
 - `tws_target`: host, port, clientId, account and mode of the current test's target.
 - `ib`: an ib_async ``IB`` connected to the target: ``await ib.reqCurrentTimeAsync()`` in
   ``async def`` tests, ``ib.reqCurrentTime()`` in plain ones. On paper, orders it left open
-  are cancelled at teardown.
+  are cancelled at teardown. Every connect is checked for live accounts (`guard_paper_only`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ib_async import IB
 from pytest_tws.connect_errors import ConnectErrors
 from pytest_tws.fake import FakeTWS
 from pytest_tws.ib_log import IbAsyncErrors
+from pytest_tws.live_guard import LiveAccountError, guard_paper_only
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.paper import PaperSession
 from pytest_tws.report import FAKE_KEY, SECTION, report_enabled
@@ -144,7 +145,11 @@ def tws_target(request: pytest.FixtureRequest, tws_settings: TwsSettings) -> Tws
 async def ib(
     request: pytest.FixtureRequest, tws_target: TwsTarget, _ib_async_errors: IbAsyncErrors
 ) -> AsyncIterator[IB]:
-    """An ib_async ``IB`` connected (and synced) to the target as this test's clientId."""
+    """An ib_async ``IB`` connected (and synced) to the target as this test's clientId.
+
+    Guarded by `guard_paper_only` on every connect: on a TWS managing a live account the test
+    fails before any request is sent (a paper TWS may have become a live login since the
+    session's first check)."""
     for name in SET_UP_BEFORE_IB:
         if name in request.fixturenames:
             # These start the fake over (dropping its clients): they must come first,
@@ -154,13 +159,16 @@ async def ib(
     # ib_async's blocking (sync) calls wait this long at most; its *Async calls are bounded
     # by the test's timeout (tws_timeout).
     client.RequestTimeout = IB_REQUEST_TIMEOUT
+    guard = guard_paper_only(client)
     fake: FakeTWS | None = None if tws_target.is_paper else request.getfixturevalue("fake_tws")
     start = fake.transcript.count if fake is not None else 0
     refused = ConnectErrors(client)
     try:
-        await refused.connect(client.connectAsync(
+        await refused.connect(guard.connect(
             tws_target.host, tws_target.port, clientId=tws_target.client_id,
             timeout=IB_TIMEOUT, account=tws_target.account))
+    except LiveAccountError as exc:
+        pytest.fail(f"ib fixture: {exc}", pytrace=False)
     except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
         client.disconnect()
         pytest.fail(refused.explain(tws_target, exc), pytrace=False)

@@ -10,6 +10,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from pytest_tws.fake.bounds import (
+    DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_BUFFERED_BYTES,
+    DEFAULT_MAX_CLIENTS,
+    DEFAULT_MAX_FRAME_BYTES,
+)
 from pytest_tws.fake.market_feed import MarketFeed, StepListener
 from pytest_tws.fake.pacing import DEFAULT_KICK_AFTER_WINDOWS, DEFAULT_MAX_MESSAGES_PER_SECOND
 from pytest_tws.fake.quotes import SpecQuote, build_simulator, quote_spec
@@ -35,6 +41,15 @@ class Limits:
     messages_per_second: int = DEFAULT_MAX_MESSAGES_PER_SECOND
     kick_after_windows: int = DEFAULT_KICK_AFTER_WINDOWS
     market_data_lines: int = 100
+    # What one client may cost the fake (enforced by fake/bounds.py):
+    max_clients: int = DEFAULT_MAX_CLIENTS
+    """simultaneous API sockets; TWS's documented limit is 32"""
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    """real seconds from accept to startApi before the socket is closed"""
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    """the largest message a client may send (its declared length)"""
+    max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES
+    """bytes held for one client: its unread partial frame, and output it has not read"""
 
 
 @dataclass(frozen=True)

@@ -289,7 +289,7 @@ class Faults:
         self._cancel_restore()
         self._cancel("_comeback")
         self.listener.close()
-        self.drop_clients()
+        self.drop_clients("TWS restarting: every socket cut")
         state = _state(self.backend)
         if state.connectivity_lost:  # a fresh TWS process starts with its link to IBKR up
             state.connectivity_lost = False
@@ -302,10 +302,10 @@ class Faults:
         self._cancel("_comeback")
         self.listener.reopen()
 
-    def drop_clients(self) -> None:
+    def drop_clients(self, reason: str = "drop_clients(): cut with no message") -> None:
         """Cut every client socket at once with no message."""
         for session in list(self.backend.all_sessions):
-            session.drop()
+            session.drop(reason)
 
     # the schedule
 

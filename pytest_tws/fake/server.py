@@ -250,7 +250,7 @@ class FakeTWS:
             if self._loop is not None:
                 self._faults.start_over()
             for session in list(self._backend.all_sessions):
-                session.drop()
+                session.drop("the fake starts over (reset)")
             self.clock = self._backend.clock = clock
             self._restart_window = restart_window
             self._backend.limits = dataclasses.replace(self._initial_limits)
@@ -394,7 +394,7 @@ class FakeTWS:
         finally:
             self._faults.cancel_timers()
             for session in list(self._backend.all_sessions):
-                session.drop()
+                session.drop("the fake stops")
             if self._backend.market_feed is not None:
                 self._backend.market_feed.cancel_task()
             await self._listener.aclose()
