@@ -22,11 +22,11 @@ import logging
 
 from eventkit import Event
 from ib_async import Contract, LimitOrder, Order, Trade
-from ib_async.objects import TradeLogEntry
 
 from tws_core.clock import Clock
 from tws_core.connection import ConnectionManager, NotConnectedError
 from tws_core.events import ConnectionState, StateChange
+from tws_core.order_reconcile import Reconciling
 from tws_core.order_types import (
     NON_GUARANTEED,
     OrderError,
@@ -41,11 +41,7 @@ from tws_core.order_types import (
 from tws_core.placements import (
     DONE_STATUSES,
     Placement,
-    Verdict,
-    executed_refs,
-    judge,
     next_change,
-    orders_at_tws,
 )
 
 log = logging.getLogger("tws_core.orders")
@@ -62,7 +58,8 @@ __all__ = [
     "is_paper_account",
 ]
 
-class OrderManager:
+
+class OrderManager(Reconciling):
     """Places and follows vertical spreads over one `ConnectionManager`.
 
     Args:
@@ -176,7 +173,7 @@ class OrderManager:
         asked = copy.copy(order)
         trade = self.conn.ib.placeOrder(contract, order)
         self._placements[order.orderRef] = Placement(order.orderRef, contract, asked, trade,
-                                                     self._generation)
+                                                     self._generation, self.conn.client_id)
         self._track(trade)
         return trade
 
@@ -269,107 +266,6 @@ class OrderManager:
         self.conn.ib.cancelOrder(current.order)
         return await self.wait_for(current, "Cancelled", timeout)
 
-    async def reconcile(self) -> list[Trade]:
-        """Re-read open and completed orders and executions from TWS; re-bind the known
-        orderRefs (and any of this manager's prefix) to their current Trades; send again each
-        order that went out on a socket which died before TWS acknowledged it and of which
-        TWS has no trace (see `tws_core.placements`). Runs by itself after a reconnect while
-        an order is unsettled; callers may run it any time.
-
-        Returns:
-            The current Trades of the orders found at TWS.
-
-        Raises:
-            NotConnectedError: The connection dropped before TWS answered; nothing is known
-                to be lost, so reconcile again once reconnected (it does so by itself).
-        """
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            return await self._reconcile()
-
-    async def _reconcile_if_stale(self) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if self._stale:
-                await self._reconcile()
-
-    async def _reconcile(self) -> list[Trade]:
-        ib = self.conn.ib
-        generation = self._generation
-        try:
-            # this client's open orders only: after reqAllOpenOrders TWS also reports other
-            # clients' order events here, and ib_async files an error such as 202 for another
-            # client's orderId N under its own order N (wrapper.error keys by own clientId)
-            await ib.reqOpenOrdersAsync()
-            await ib.reqCompletedOrdersAsync(apiOnly=True)
-            await ib.reqExecutionsAsync()
-        except ConnectionError as exc:
-            self._stale = True
-            raise NotConnectedError(f"reconcile interrupted: {exc}") from exc
-        at_tws = orders_at_tws(ib.trades())
-        found: list[Trade] = []
-        for ref, trade in at_tws.items():
-            if ref in self._trades or ref.startswith(self.ref_prefix):
-                self._track(trade)
-                found.append(trade)
-        executed = executed_refs(ib)
-        for placement in list(self._placements.values()):
-            if not placement.settled:
-                self._settle(placement, judge(placement, at_tws, executed, generation))
-        self._stale = generation != self._generation or not self.conn.is_connected
-        return found
-
-    def _settle(self, placement: Placement, verdict: Verdict) -> None:
-        ref = placement.ref
-        if verdict is Verdict.VANISHED:
-            self._fail(placement, OrderLostError(
-                f"order {ref} (permId {placement.trade.order.permId}) was acknowledged by TWS, "
-                "which reports it no more among open or completed orders or executions"))
-        elif verdict is Verdict.EXECUTED:
-            log.info("order %s is known to TWS by its executions only", ref)
-        elif verdict is Verdict.RESEND:
-            self._resend(placement)
-
-    def _resend(self, placement: Placement) -> None:
-        ref = placement.ref
-        if placement.cancel_requested:
-            self._never_sent(placement)
-            return
-        try:
-            self._check_may_trade()
-        except OrderRefusedError as exc:
-            if self.conn.state is ConnectionState.DEGRADED or not self.conn.is_connected:
-                self._stale = True  # judged again after the next reconnect or restore
-                return
-            self._fail(placement, OrderLostError(f"order {ref} never reached TWS and may not "
-                                                 f"be sent again: {exc}"))
-            return
-        placement.resends += 1
-        log.warning("order %s never reached TWS (its socket died before an answer and TWS has "
-                    "no trace of it); sending it again (resend %d)", ref, placement.resends)
-        trade = self.conn.ib.placeOrder(placement.contract, placement.fresh_order())
-        placement.sent_on = self._generation
-        self._track(trade)
-
-    def _never_sent(self, placement: Placement) -> Trade:
-        """A cancelled order that never reached TWS: Cancelled here, as ib_async marks an
-        order TWS refused while PendingSubmit."""
-        trade = placement.trade
-        if trade.orderStatus.status not in DONE_STATUSES:
-            trade.orderStatus.status = "Cancelled"
-            trade.log.append(TradeLogEntry(self.clock.now(), "Cancelled",
-                                           "never reached TWS; cancelled before a resend"))
-            self._emit(placement.ref, trade, self._last_status.get(placement.ref, ""))
-        placement.error = None
-        return trade
-
-    def _fail(self, placement: Placement, error: OrderLostError) -> None:
-        log.error("%s", error)
-        placement.error = error
-        self._woken.emit(placement.ref)
-
     # internals
 
     def _track(self, trade: Trade) -> None:
@@ -404,8 +300,9 @@ class OrderManager:
     def _on_state(self, change: StateChange) -> None:
         if change.new is ConnectionState.RECONNECTING or not change.new.is_up:
             self._stale = True
-        elif change.new is ConnectionState.CONNECTED and change.old in _CONNECTING:
-            self._generation += 1  # a new socket: what went out on the old one is judged
+        elif change.new is ConnectionState.CONNECTED:
+            if change.old in _CONNECTING:
+                self._generation += 1  # a new socket: what went out on the old one is judged
             if self._stale and any(not p.settled for p in self._placements.values()):
                 self._auto = asyncio.ensure_future(self._auto_reconcile())
 

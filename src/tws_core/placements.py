@@ -58,6 +58,8 @@ class Placement:
     """the current Trade (a new one after a reconnect or a resend)"""
     sent_on: int
     """the connection generation it was last sent on"""
+    client_id: int
+    """the clientId it went out as (TWS shows a client its own open orders only)"""
     resends: int = 0
     cancel_requested: bool = False
     error: Exception | None = None

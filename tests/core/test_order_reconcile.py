@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from ib_async import LimitOrder, Stock
+from ib_async import IB, LimitOrder, Stock
 
 from pytest_tws.fake import FakeTWS
 from pytest_tws.target import TwsTarget
@@ -144,3 +144,32 @@ async def test_a_waiter_hears_when_tws_no_longer_knows_an_acknowledged_order(
     with pytest.raises(OrderLostError, match=r"vanished-1.*acknowledged"):
         await waiting
     assert held(fake_tws, "vanished-1") == 0 and orders.resends() == {}  # never re-sent
+
+
+async def test_an_order_sent_as_another_client_id_is_not_resent_but_reported(
+    fake_tws: FakeTWS, tws_target: TwsTarget
+) -> None:
+    """A reconnect that had to take the next clientId (326) cannot see the old id's open
+    orders: resending could double an order, so the waiter hears why instead."""
+    fake_tws.set_fill_policy("manual")
+    conn = ConnectionManager(fake_tws.host, fake_tws.port, tws_target.client_id,
+                             timeout=REACT, client_id_retries=1)
+    await conn.connect()
+    orders = OrderManager(conn)
+    squatter = IB()
+    try:
+        fake_tws.ignore_next("placeOrder")
+        trade = await orders.place(AAPL, LimitOrder("BUY", 1, RESTING, orderRef="moved-1"))
+        await wait_until(lambda: placed(fake_tws) == 1, "the order to reach the fake", REACT)
+        waiting = asyncio.ensure_future(orders.wait_for(trade, "Submitted", timeout=REACT))
+        await lose_socket(fake_tws, conn, reconnect=False)
+        await squatter.connectAsync(fake_tws.host, fake_tws.port, clientId=tws_target.client_id,
+                                    timeout=REACT)
+        await conn.connect()  # 326 for the old id, then the next one
+        assert conn.client_id == tws_target.client_id + 1
+        with pytest.raises(OrderLostError, match="cannot be verified"):
+            await waiting
+        assert held(fake_tws, "moved-1") == 0 and placed(fake_tws) == 1
+    finally:
+        squatter.disconnect()
+        await conn.disconnect()
