@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_tws.fake import order_layouts
-from pytest_tws.fake.trading import quote_of
+from pytest_tws.fake import order_layouts, trading
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.margin import Holding, what_if
 from pytest_tws.model.matching import commissions
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 def _mark(backend: Backend, spec: ContractSpec, fallback: float) -> float:
     """A contract's price now (mid, else last), or `fallback` when it has no quote."""
     try:
-        quote = quote_of(backend, spec)
+        quote = trading.quote_of(backend, spec)
     except LookupError:
         return fallback
     if quote.bid > 0 and quote.ask > 0:
