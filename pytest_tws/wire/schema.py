@@ -29,6 +29,7 @@ from enum import Enum
 from typing import Any
 
 from pytest_tws.wire.fields import (
+    UNSET_DOUBLE,
     UNSET_DOUBLE_TEXT,
     UNSET_INTEGER,
     FieldError,
@@ -64,6 +65,7 @@ _DEFAULTS: dict[Kind, Any] = {
     STR: "", INT: 0, FLOAT: 0.0, BOOL: False, DECIMAL: None, OPT_INT: None, OPT_FLOAT: None,
 }
 _MISSING = object()
+INFINITY_TEXT = "Infinity"
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,9 @@ def _read(reader: FieldReader, item: Field) -> Any:
     if kind is OPT_INT:
         return reader.read_optional_int(name)
     if kind is OPT_FLOAT:
-        return reader.read_optional_float(name)
+        # "Infinite" stays infinity (PEG BEST's competeAgainstBestOffset "up to mid")
+        number = reader.read_float(name, default=UNSET_DOUBLE)
+        return None if number >= UNSET_DOUBLE and not math.isinf(number) else number
     raw = reader.read_str(name).strip()
     if raw == "":
         return None
@@ -358,7 +362,11 @@ def _write(item: Field, value: Any) -> FieldValue:
     if kind is DECIMAL:
         return _decimal_text(value)
     if kind is FLOAT or kind is OPT_FLOAT:
-        return float(value)
+        number = float(value)
+        if math.isinf(number):
+            # TWS writes Java's Double.toString: ibapi decodes "Infinity" (const.INFINITY_STR)
+            return INFINITY_TEXT if number > 0 else "-" + INFINITY_TEXT
+        return number
     return value  # type: ignore[no-any-return]
 
 
