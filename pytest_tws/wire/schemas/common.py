@@ -81,6 +81,13 @@ SHORT_COMBO_LEGS = group(
 )
 
 
+def _has_delta_neutral_contract(message: Mapping[str, Any], scope: Mapping[str, Any]) -> bool:
+    # Decoding has read the flag by now; encoding may only have the contract itself.
+    if "deltaNeutralContractPresent" in scope:
+        return bool(scope["deltaNeutralContractPresent"])
+    return bool(scope.get("deltaNeutralContract"))
+
+
 def delta_neutral_contract(since: int = MIN_SERVER_VER_DELTA_NEUTRAL) -> Item:
     """A flag, then the delta-neutral contract when the flag is set (inside `contract`)."""
     return block(
@@ -88,7 +95,7 @@ def delta_neutral_contract(since: int = MIN_SERVER_VER_DELTA_NEUTRAL) -> Item:
               derive=lambda m, s: bool(s.get("deltaNeutralContract"))),
         nest("deltaNeutralContract", [
             Field("conId", INT), Field("delta", FLOAT), Field("price", FLOAT),
-        ], when=lambda m, s: bool(s.get("deltaNeutralContractPresent"))),
+        ], when=_has_delta_neutral_contract),
         since=since,
     )
 
