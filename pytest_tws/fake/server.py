@@ -57,6 +57,9 @@ class FakeTWS:
 
     ``read_only=True`` acts as TWS with "Read-Only API" checked: order requests (and reqIds)
     are answered with error 321 "…The API interface is currently in Read-Only mode."
+
+    ``max_server_version`` caps the version announced (e.g. 200: IBKR's newest ibapi then
+    speaks the text protocol instead of protobuf).
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class FakeTWS:
         limits: Limits | None = None,
         restart_window: RestartWindow | None = None,
         read_only: bool = False,
+        max_server_version: int | None = None,
     ) -> None:
         self._host = host
         self._requested_port = port
@@ -88,6 +92,7 @@ class FakeTWS:
             dataclasses.replace(self._initial_limits),
         )
         self._backend.read_only = read_only
+        self._backend.max_server_version = max_server_version
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._listener = Listener(

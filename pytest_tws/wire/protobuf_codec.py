@@ -1,0 +1,247 @@
+"""What a session speaks at its negotiated version: the frames it reads and the frames it writes.
+
+    below 201   text ids, text bodies (the classic protocol)
+    201 and up  binary ids; a request above its threshold comes as protobuf (id + 200), a
+                response at or above its threshold goes out as protobuf; the rest stays text
+
+A session asks `codec_for(version)` once the handshake is done and from then on hands it
+every frame it reads and every message it writes; its handlers see the same values dicts
+whatever the framing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, cast
+
+from pytest_tws.wire import protobuf
+from pytest_tws.wire.fields import FieldError, encode_fields
+from pytest_tws.wire.framing import (
+    FrameError,
+    FrameReader,
+    decode_binary_text,
+    encode_binary_text_frame,
+    encode_frame,
+    encode_protobuf_frame,
+    frame_text,
+    split_binary_id,
+)
+from pytest_tws.wire.handshake import Handshake, negotiate_version
+from pytest_tws.wire.messages import In, Out
+from pytest_tws.wire.protobuf_convert import ProtoError, request_values, response_message
+from pytest_tws.wire.schema import Message, Schema, Values
+from pytest_tws.wire.versions import MIN_SERVER_VER_PROTOBUF, TEXT_PROTOCOL_MAX
+
+log = logging.getLogger("pytest_tws.wire")
+
+#: frames remembered by `Codec.repeated`; bounded so a fake running for days stays small
+_REPEATED_LIMIT = 4096
+_IN_IDS = frozenset(int(m) for m in In)
+
+
+class ProtoFrame(list):  # type: ignore[type-arg]
+    """A request read from a protobuf body: `[message id as text]` (what the text path keys
+    on), with the parsed message in `.message`."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message_id: In, message: Any) -> None:
+        super().__init__([str(int(message_id))])
+        self.message = message
+
+
+class LazyFields(Sequence[str]):
+    """A protobuf response's text fields for the transcript, built only when someone reads
+    them (the text layout of the same values at the session's version)."""
+
+    __slots__ = ("_message", "_text", "_version")
+
+    def __init__(self, message: Message, version: int) -> None:
+        self._message = message
+        self._version = version
+        self._text: list[str] | None = None
+
+    def _fields(self) -> list[str]:
+        if self._text is None:
+            self._text = encode_fields(self._message.fields(self._version))
+        return self._text
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._fields()[index]
+
+    def __len__(self) -> int:
+        return len(self._fields())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields())
+
+
+class BinaryFrameReader:
+    """FrameReader for versions >= 201: the 4-byte id, then a text or protobuf body. A body
+    that does not parse as its message class is a FrameError (the session closes that client)."""
+
+    def __init__(self) -> None:
+        self._frames = FrameReader()
+
+    @property
+    def pending(self) -> int:
+        return self._frames.pending
+
+    def feed(self, data: bytes) -> list[list[str]]:
+        frames: list[list[str]] = []
+        for payload in self._frames.feed_payloads(data):
+            message_id, is_proto, body = split_binary_id(payload)
+            frames.append(parse_request(message_id, body) if is_proto
+                          else decode_binary_text(message_id, body))
+        return frames
+
+
+def parse_request(message_id: int, body: bytes) -> ProtoFrame:
+    if message_id not in _IN_IDS or In(message_id) not in protobuf.REQUESTS:
+        raise FrameError(f"unknown protobuf message id {message_id}")
+    request = In(message_id)
+    cls = protobuf.request_class(request)
+    message = cls()
+    try:
+        message.ParseFromString(body)
+    except Exception as exc:  # google.protobuf.message.DecodeError
+        raise FrameError(f"malformed protobuf body for {request.name} "
+                         f"({len(body)} bytes): {exc}") from exc
+    return ProtoFrame(request, message)
+
+
+def decode_request(schema: Schema, fields: list[str], version: int) -> Values:
+    """A request's values, read from its text fields or from its protobuf message."""
+    if type(fields) is ProtoFrame:
+        try:
+            return request_values(schema, cast(ProtoFrame, fields).message, version)
+        except ProtoError as exc:
+            raise FieldError(0, schema.name, "(protobuf)", str(exc)) from exc
+    return schema.decode(fields, version)
+
+
+class Codec:
+    """Frames out, by version: text below 201, binary ids from 201, protobuf at each
+    response's threshold."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.binary = version >= MIN_SERVER_VER_PROTOBUF
+        self._repeated: dict[tuple[object, ...], tuple[Sequence[str], bytes]] = {}
+
+    def reader(self, current: FrameReader) -> FrameReader | BinaryFrameReader:
+        return BinaryFrameReader() if self.binary else current
+
+    def frame(self, fields: Sequence[str]) -> bytes:
+        """A text message's frame (fields already text, id first)."""
+        return encode_binary_text_frame(fields) if self.binary else encode_frame(fields)
+
+    def payload(self, payload: str) -> bytes:
+        """A message already written as NUL-terminated payload text."""
+        if not self.binary:
+            return frame_text(payload)
+        head, _, rest = payload.partition("\0")
+        return encode_binary_text_frame([head]) if not rest else (
+            encode_binary_text_frame([head, *rest[:-1].split("\0")]))
+
+    def message(self, message: Message) -> tuple[Sequence[str], bytes]:
+        """(transcript fields, frame) of a schema message at this version."""
+        message_id = cast(Out, message.schema.message_id)
+        threshold = protobuf.response_threshold(message_id)
+        if self.binary and threshold is not None and self.version >= threshold:
+            proto = response_message(protobuf.response_class(message_id), message.values)
+            return (LazyFields(message, self.version),
+                    encode_protobuf_frame(int(message_id), proto.SerializeToString()))
+        fields = encode_fields(message.fields(self.version))
+        return fields, self.frame(fields)
+
+    def repeated(self, message: Message | Sequence[Any]) -> tuple[Sequence[str], bytes]:
+        """`message` or `fields`, encoded once and remembered (sent again and again)."""
+        if type(message) is Message:
+            key: tuple[object, ...] = (message.schema.name, *_freeze(message.values))
+        else:
+            key = tuple(cast(Sequence[Any], message))
+        encoded = self._repeated.get(key)
+        if encoded is None:
+            if len(self._repeated) >= _REPEATED_LIMIT:
+                self._repeated.clear()
+            if type(message) is Message:
+                encoded = self.message(cast(Message, message))
+            else:
+                text = encode_fields(cast(Sequence[Any], message))
+                encoded = (text, self.frame(text))
+            self._repeated[key] = encoded
+        return encoded
+
+
+def _freeze(values: Mapping[str, Any]) -> Iterable[object]:
+    return tuple(sorted((k, repr(v)) for k, v in values.items()))
+
+
+_CODECS: dict[int, Codec] = {}
+
+
+def codec_for(version: int) -> Codec:
+    """The codec of a version (shared by every session at that version)."""
+    codec = _CODECS.get(version)
+    if codec is None:
+        codec = _CODECS[version] = Codec(version)
+    return codec
+
+
+def negotiate(handshake: Handshake, ceiling: int, cap: int | None = None) -> int:
+    """The version to announce: above 200 up to `ceiling` (what the fake can serve in
+    protobuf) for a client that offers it, else the text negotiation; never above `cap`."""
+    top = ceiling if cap is None else min(ceiling, cap)
+    if (top > TEXT_PROTOCOL_MAX and handshake.max_version > TEXT_PROTOCOL_MAX
+            and handshake.min_version <= top):
+        return min(handshake.max_version, top)
+    version = negotiate_version(handshake)
+    return version if cap is None else min(version, cap)
+
+
+#: every response the fake sends (tests/oracle/test_protobuf_framing.py keeps it in step with
+#: the fake's code)
+FAKE_RESPONSES = frozenset({
+    Out.ERR_MSG, Out.NEXT_VALID_ID, Out.MANAGED_ACCTS, Out.CURRENT_TIME, Out.MARKET_DATA_TYPE,
+    Out.OPEN_ORDER, Out.ORDER_STATUS, Out.OPEN_ORDER_END, Out.COMPLETED_ORDER,
+    Out.COMPLETED_ORDERS_END, Out.EXECUTION_DATA, Out.EXECUTION_DATA_END,
+    Out.COMMISSION_AND_FEES_REPORT, Out.CONTRACT_DATA, Out.CONTRACT_DATA_END,
+    Out.SECURITY_DEFINITION_OPTION_PARAMETER, Out.SECURITY_DEFINITION_OPTION_PARAMETER_END,
+    Out.TICK_PRICE, Out.TICK_SIZE, Out.TICK_GENERIC, Out.TICK_STRING,
+    Out.TICK_OPTION_COMPUTATION, Out.TICK_REQ_PARAMS, Out.TICK_SNAPSHOT_END,
+    Out.HISTORICAL_DATA, Out.ACCT_VALUE, Out.PORTFOLIO_VALUE, Out.ACCT_UPDATE_TIME,
+    Out.ACCT_DOWNLOAD_END, Out.POSITION_DATA, Out.POSITION_END, Out.ACCOUNT_SUMMARY,
+    Out.ACCOUNT_SUMMARY_END, Out.ACCOUNT_UPDATE_MULTI, Out.ACCOUNT_UPDATE_MULTI_END,
+})
+
+
+def unserved(requests: Iterable[In], responses: Iterable[Out] = FAKE_RESPONSES) -> list[str]:
+    """The implemented messages the fake cannot lay out at every version above 200: those
+    without a schema (their text layout is fixed, their protobuf form unknown)."""
+    from pytest_tws.wire.schemas import REQUESTS, RESPONSES
+
+    return sorted({f"{m.name} (request)" for m in requests if m not in REQUESTS}
+                  | {f"{m.name} (response)" for m in responses if m not in RESPONSES})
+
+
+_CEILINGS: dict[frozenset[In], int] = {}
+
+
+def served_ceiling(requests: Iterable[In]) -> int:
+    """The highest version the fake can announce with these request handlers: ibapi's
+    maximum when every implemented message has a schema (and so a protobuf form), else 200
+    (text), as it is without ibapi's message classes."""
+    key = frozenset(requests)
+    top = _CEILINGS.get(key)
+    if top is None:
+        missing = unserved(key)
+        if missing:
+            log.debug("no protobuf above v%d until these have schemas: %s",
+                      TEXT_PROTOCOL_MAX, ", ".join(missing))
+            top = TEXT_PROTOCOL_MAX
+        else:
+            top = protobuf.ceiling(())
+        _CEILINGS[key] = top
+    return top
