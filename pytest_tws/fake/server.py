@@ -27,6 +27,7 @@ from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.model.broker import Broker
 from pytest_tws.model.orders import Execution, Order
+from pytest_tws.wire.handshake import SERVER_MAX_VERSION, check_max_version
 from pytest_tws.wire.messages import In
 from tws_core.clock import Clock, RestartWindow, SystemClock
 
@@ -39,7 +40,8 @@ CONTROL_TIMEOUT = 10.0
 
 
 class FakeTWS:
-    """A fake TWS / IB Gateway speaking the real TWS API socket protocol (server version 178).
+    """A fake TWS / IB Gateway speaking the real TWS API socket protocol (server versions
+    100..200, the text protocol; each client is served at min(its max, ``max_server_version``)).
 
     Example::
 
@@ -52,6 +54,9 @@ class FakeTWS:
 
     ``read_only=True`` acts as TWS with "Read-Only API" checked: order requests (and reqIds)
     are answered with error 321 "…The API interface is currently in Read-Only mode."
+
+    ``max_server_version`` (default SERVER_MAX_VERSION, 200) is the highest version the fake
+    announces, as a TWS of an older build would: ``FakeTWS(max_server_version=176)``.
     """
 
     def __init__(
@@ -65,7 +70,9 @@ class FakeTWS:
         limits: Limits | None = None,
         restart_window: RestartWindow | None = None,
         read_only: bool = False,
+        max_server_version: int = SERVER_MAX_VERSION,
     ) -> None:
+        self.max_server_version = check_max_version(max_server_version)
         self._host = host
         self._requested_port = port
         self._port: int | None = None
@@ -85,7 +92,8 @@ class FakeTWS:
         self._backend.read_only = read_only
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._listener = Listener(host, port, lambda: Session(self._backend, HANDLERS))
+        self._listener = Listener(host, port, lambda: Session(
+            self._backend, HANDLERS, max_version=self.max_server_version))
         self._faults = Faults(self._backend, self._listener)
         self._stopping: asyncio.Event | None = None
 

@@ -23,7 +23,12 @@ from pytest_tws.fake.transcript import Frame
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
-from pytest_tws.wire.handshake import HandshakeError, HandshakeReader, negotiate_version
+from pytest_tws.wire.handshake import (
+    SERVER_MAX_VERSION,
+    HandshakeError,
+    HandshakeReader,
+    negotiate_version,
+)
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.schema import Message
 from pytest_tws.wire.schemas import REQUESTS
@@ -53,8 +58,11 @@ class UnimplementedMessage(Exception):
 class Session(asyncio.Protocol):
     """The fake's side of one client socket."""
 
-    def __init__(self, backend: Backend, handlers: Mapping[In, Handler]) -> None:
+    def __init__(self, backend: Backend, handlers: Mapping[In, Handler], *,
+                 max_version: int = SERVER_MAX_VERSION) -> None:
         self.backend = backend
+        self.max_version = max_version
+        """the highest version this session may negotiate (FakeTWS's max_server_version)"""
         self._handlers = handlers
         self._handshake: HandshakeReader | None = HandshakeReader()
         self._frames = FrameReader()
@@ -105,7 +113,7 @@ class Session(asyncio.Protocol):
                 if handshake is None:
                     return
                 self._handshake = None
-                self.server_version = negotiate_version(handshake)
+                self.server_version = negotiate_version(handshake, self.max_version)
                 log.debug("handshake from %s: %s -> v%d", self.peer, handshake, self.server_version)
                 self._write(
                     [self.server_version, self.backend.connection_time_text()], "SERVER_VERSION"
