@@ -75,8 +75,6 @@ class Backend:
         """area name -> state an area of handlers keeps (market data, orders)"""
         self.market_feed: MarketFeed | None = None
         self.read_only = False
-        self.max_server_version: int | None = None
-        """the highest version sessions may announce (None: as high as the fake can serve)"""
         """TWS's "Read-Only API" setting: order requests get error 321 (see read_only.py)"""
         self.rebuild()
 

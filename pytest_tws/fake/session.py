@@ -22,7 +22,7 @@ from pytest_tws.fake.transcript import Frame
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader
-from pytest_tws.wire.handshake import HandshakeError, HandshakeReader
+from pytest_tws.wire.handshake import SERVER_MAX_VERSION, HandshakeError, HandshakeReader
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.protobuf_codec import codec_for, decode_request, negotiate, served_ceiling
 from pytest_tws.wire.schema import Message
@@ -49,10 +49,11 @@ class UnimplementedMessage(Exception):
 class Session(asyncio.Protocol):
     """The fake's side of one client socket."""
 
-    def __init__(
-        self, backend: Backend, handlers: Mapping[In, Handler], guards: Sequence[Guard] = ()
-    ) -> None:
+    def __init__(self, backend: Backend, handlers: Mapping[In, Handler],
+                 guards: Sequence[Guard] = (), *, max_version: int = SERVER_MAX_VERSION) -> None:
         self.backend = backend
+        self.max_version = max_version
+        """the highest version this session may negotiate (FakeTWS's max_server_version)"""
         self._handlers = handlers
         self._guards = tuple(guards)
         self._handshake: HandshakeReader | None = HandshakeReader()
@@ -106,7 +107,7 @@ class Session(asyncio.Protocol):
                     return
                 self._handshake = None
                 self.server_version = negotiate(handshake, served_ceiling(self._handlers),
-                                                self.backend.max_server_version)
+                                                self.max_version)
                 log.debug("handshake from %s: %s -> v%d", self.peer, handshake, self.server_version)
                 self._write(
                     [self.server_version, self.backend.connection_time_text()], "SERVER_VERSION"

@@ -28,6 +28,7 @@ from pytest_tws.wire.framing import (
     split_binary_id,
 )
 from pytest_tws.wire.handshake import Handshake, negotiate_version
+from pytest_tws.wire.handshake import check_max_version as check_text_max
 from pytest_tws.wire.messages import In, Out
 from pytest_tws.wire.protobuf_convert import ProtoError, request_values, response_message
 from pytest_tws.wire.schema import Message, Schema, Values
@@ -190,15 +191,27 @@ def codec_for(version: int) -> Codec:
     return codec
 
 
-def negotiate(handshake: Handshake, ceiling: int, cap: int | None = None) -> int:
-    """The version to announce: above 200 up to `ceiling` (what the fake can serve in
-    protobuf) for a client that offers it, else the text negotiation; never above `cap`."""
-    top = ceiling if cap is None else min(ceiling, cap)
+def negotiate(handshake: Handshake, ceiling: int,
+              cap: int = protobuf.PROTOBUF_MAX_VERSION) -> int:
+    """The version to announce: above 200, up to `ceiling` (what the fake can serve in
+    protobuf) and `cap` (FakeTWS's max_server_version), for a client that offers it; else
+    the text negotiation (min(client max, cap, 200), or VersionRefused)."""
+    top = min(ceiling, cap)
     if (top > TEXT_PROTOCOL_MAX and handshake.max_version > TEXT_PROTOCOL_MAX
             and handshake.min_version <= top):
         return min(handshake.max_version, top)
-    version = negotiate_version(handshake)
-    return version if cap is None else min(version, cap)
+    return negotiate_version(handshake, min(cap, TEXT_PROTOCOL_MAX))
+
+
+def check_max_version(max_version: int) -> int:
+    """`max_version` if a fake can be configured to speak it: the text range
+    (handshake.check_max_version) or above it up to ibapi's maximum."""
+    if TEXT_PROTOCOL_MAX < max_version <= protobuf.PROTOBUF_MAX_VERSION:
+        return max_version
+    if max_version > protobuf.PROTOBUF_MAX_VERSION:
+        raise ValueError(f"max_server_version {max_version} is above the newest version this "
+                         f"fake knows (v{protobuf.PROTOBUF_MAX_VERSION})")
+    return check_text_max(max_version)
 
 
 #: every response the fake sends (tests/oracle/test_protobuf_framing.py keeps it in step with
