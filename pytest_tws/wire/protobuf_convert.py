@@ -7,12 +7,13 @@ decodes to (`Schema.decode`): the schema's items at the session's version say wh
 exist and of which kind (a size as Decimal, an optional price as None when absent); a response's
 values are written into its message class field by field.
 
-Where IBKR's proto names differ from the attribute names, `RENAMES` says so, per message
-class (proto name -> IBKR name). Kinds that differ are bridged by kind, not by message:
+Where IBKR's proto names or shapes differ from the text layouts', protobuf_adjust says so,
+per message class. Kinds that differ are bridged by kind, not by message:
   - a TagValue list is a proto map; the text layouts have it as a list of {tag, value}
     (a `group`) or as one `tag=value;` string;
   - `multiplier` is a double in Contract.proto and a string on the wire and in ibapi's Contract;
-  - sizes (Decimal) are strings in protobuf, as in text.
+  - sizes (Decimal) are strings in protobuf, as in text;
+  - a list of single values (repeated string/double) is a group of one-field entries in text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pytest_tws.wire.protobuf_adjust import FROM_PROTO, HOISTED, RENAMES, TO_PROTO
 from pytest_tws.wire.schema import (
     BOOL,
     DECIMAL,
@@ -39,19 +41,14 @@ from pytest_tws.wire.schema import (
     Values,
 )
 
-#: (proto message class, proto field) -> IBKR's attribute name, where they differ
-RENAMES: dict[tuple[str, str], str] = {
-    ("Contract", "primaryExch"): "primaryExchange",
-    ("ComboLeg", "shortSalesSlot"): "shortSaleSlot",
-    ("MarketDataRequest", "marketDataOptions"): "mktDataOptions",
-    ("ErrorMessage", "id"): "reqId",
-    ("ErrorMessage", "errorMsg"): "errorString",
-    ("StartApiRequest", "optionalCapabilities"): "optCapab",
-}
-
 # google.protobuf FieldDescriptor.CPPTYPE_* (named here so this module imports without protobuf)
 _CPP_INT = frozenset({1, 2, 3, 4})  # INT32, INT64, UINT32, UINT64
 _CPP_DOUBLE, _CPP_FLOAT, _CPP_BOOL, _CPP_STRING = 5, 6, 7, 9
+
+
+_ABSENT: dict[Kind, Any] = {
+    STR: "", INT: 0, FLOAT: 0.0, BOOL: False, DECIMAL: None, OPT_INT: None, OPT_FLOAT: None,
+}
 
 
 class ProtoError(ValueError):
@@ -69,7 +66,9 @@ def raw_values(message: Any) -> Values:
     for field, value in message.ListFields():
         name = RENAMES.get((owner, field.name), field.name)
         sub = field.message_type
-        if sub is not None and sub.GetOptions().map_entry:
+        if (owner, field.name) in HOISTED:
+            out.update(raw_values(value))
+        elif sub is not None and sub.GetOptions().map_entry:
             value_field = sub.fields_by_name["value"]
             out[name] = {k: (raw_values(v) if value_field.message_type is not None else v)
                          for k, v in value.items()}
@@ -83,6 +82,9 @@ def raw_values(message: Any) -> Values:
 def request_values(schema: Schema, message: Any, version: int) -> Values:
     """The values `schema.decode` gives for the text form of `message` at `version`."""
     raw = raw_values(message)
+    adjust = FROM_PROTO.get(message.DESCRIPTOR.name)
+    if adjust is not None:
+        raw = adjust(raw)
     values: Values = {}
     _coerce(schema.plan(version), raw, values, values)
     return values
@@ -99,8 +101,12 @@ def _coerce(items: tuple[Item, ...], raw: Mapping[str, Any], message: Values,
                 scope[name] = _as_kind(raw[name], item.kind, name)
             elif name.endswith("Present") and name not in raw:
                 scope[name] = bool(raw.get(name[: -len("Present")]))
-            else:
+            elif name.startswith("_") or item.const is not None:
                 scope[name] = item.default
+            else:
+                # absent in protobuf: the proto default (False, 0, ""), or None where the
+                # kind has an unset (ibapi leaves UNSET_* values out)
+                scope[name] = _ABSENT[item.kind]
         elif isinstance(item, Block):
             _coerce(item.items, raw, message, scope)
         elif isinstance(item, Nest):
@@ -112,6 +118,9 @@ def _coerce(items: tuple[Item, ...], raw: Mapping[str, Any], message: Values,
             entries = raw.get(item.name) or []
             if isinstance(entries, Mapping):  # a TagValue map read into a {tag, value} group
                 entries = [{"tag": k, "value": v} for k, v in entries.items()]
+            elif entries and not isinstance(entries[0], Mapping):  # single values
+                (only,) = _field_names(item.items)
+                entries = [{only: v} for v in entries]
             decoded: list[Values] = []
             scope[item.name] = decoded
             for entry in entries:
@@ -124,7 +133,13 @@ def _coerce(items: tuple[Item, ...], raw: Mapping[str, Any], message: Values,
                 _coerce(case, raw, message, scope)
 
 
+def _field_names(items: tuple[Item, ...]) -> list[str]:
+    return [i.name for i in items if isinstance(i, Field)]
+
+
 def _as_kind(value: Any, kind: Kind, name: str) -> Any:
+    if value is None:
+        return _ABSENT[kind]
     try:
         if kind is STR:
             if isinstance(value, Mapping):
@@ -164,9 +179,13 @@ def fill(message: Any, values: Mapping[str, Any], unused: list[str] | None = Non
     that no value is lost that way)."""
     owner = message.DESCRIPTOR.name
     if unused is not None:
-        known = {RENAMES.get((owner, f.name), f.name) for f in message.DESCRIPTOR.fields}
+        known = _known(message.DESCRIPTOR)
         unused.extend(f"{path}{k}" for k in values if k not in known)
     for field in message.DESCRIPTOR.fields:
+        if (owner, field.name) in HOISTED:
+            getattr(message, field.name).SetInParent()
+            fill(getattr(message, field.name), values)
+            continue
         key = RENAMES.get((owner, field.name), field.name)
         if key not in values:
             continue
@@ -184,15 +203,30 @@ def fill(message: Any, values: Mapping[str, Any], unused: list[str] | None = Non
             target.SetInParent()
             fill(target, value, unused, f"{path}{key}.")
         elif field.is_repeated:
-            target.extend(_scalar(field, v) for v in value)
+            singles = (next(iter(v.values())) if isinstance(v, Mapping) else v for v in value)
+            target.extend(x for x in (_scalar(field, v) for v in singles) if x is not None)
         else:
-            setattr(message, field.name, _scalar(field, value))
+            scalar = _scalar(field, value)
+            if scalar is not None:
+                setattr(message, field.name, scalar)
     return message
+
+
+def _known(descriptor: Any) -> set[str]:
+    """The IBKR names a message class holds (hoisted sub-messages' included)."""
+    names: set[str] = set()
+    for field in descriptor.fields:
+        if (descriptor.name, field.name) in HOISTED:
+            names |= _known(field.message_type)
+        else:
+            names.add(RENAMES.get((descriptor.name, field.name), field.name))
+    return names
 
 
 def response_message(cls: Any, values: Mapping[str, Any],
                      unused: list[str] | None = None) -> Any:
-    return fill(cls(), values, unused)
+    adjust = TO_PROTO.get(cls.DESCRIPTOR.name)
+    return fill(cls(), adjust(dict(values)) if adjust is not None else values, unused)
 
 
 def _as_map(value: Any) -> dict[str, str]:
@@ -215,10 +249,12 @@ def _scalar(field: Any, value: Any) -> Any:
         if isinstance(value, float):
             return _number_text(value)
         return str(value)
+    if isinstance(value, str) and not value.strip():
+        return None  # "" is text's unset number: absent in protobuf
     if cpp in (_CPP_DOUBLE, _CPP_FLOAT):
         return float(value)
     if cpp == _CPP_BOOL:
-        return bool(value)
+        return bool(int(value)) if isinstance(value, str) else bool(value)
     if cpp in _CPP_INT:
-        return int(value)
+        return int(Decimal(value)) if isinstance(value, (str, Decimal)) else int(value)
     return value

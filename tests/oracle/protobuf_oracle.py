@@ -53,7 +53,8 @@ def versions(extra: Iterable[int] = ()) -> list[Any]:
     return [pytest.param(v, id=f"v{v}") for v in sorted({*PROTOBUF_VERSIONS, *extra})]
 
 
-def ibapi_sends(version: int, method: str, *args: Any) -> bytes:
+def ibapi_sends(version: int, method: str, *args: Any,
+                attrs: dict[str, Any] | None = None) -> bytes:
     from ibapi.client import EClient
     from ibapi.wrapper import EWrapper
 
@@ -68,11 +69,21 @@ def ibapi_sends(version: int, method: str, *args: Any) -> bytes:
     eclient.conn = conn
     eclient.serverVersion_ = version
     eclient.connState = EClient.CONNECTED
+    for name, value in (attrs or {}).items():
+        setattr(eclient, name, value)
     getattr(eclient, method)(*args)
     if errors:
         raise AssertionError(f"ibapi refused {method} at v{version}: {errors}")
     (frame,) = conn.sent
     return frame
+
+
+def expected_kind(version: int, message_id: In) -> str:
+    """How ibapi sends a request at `version`: "text", "binary" or "protobuf"."""
+    threshold = protobuf.request_threshold(message_id)
+    if version < MIN_SERVER_VER_PROTOBUF:
+        return "text"
+    return "protobuf" if threshold is not None and version >= threshold else "binary"
 
 
 def frame_kind(version: int, frame: bytes) -> str:
@@ -89,9 +100,10 @@ def fake_reads(version: int, frame: bytes) -> list[str]:
     return fields
 
 
-def fake_values(version: int, message_id: In, method: str, *args: Any) -> tuple[Values, bytes]:
+def fake_values(version: int, message_id: In, method: str, *args: Any,
+                attrs: dict[str, Any] | None = None) -> tuple[Values, bytes]:
     """(values the fake decodes, ibapi's frame) for a request."""
-    frame = ibapi_sends(version, method, *args)
+    frame = ibapi_sends(version, method, *args, attrs=attrs)
     fields = fake_reads(version, frame)
     assert fields[0] == str(int(message_id)), f"ibapi sent id {fields[0]}"
     return decode_request(REQUESTS[message_id], fields, version), frame

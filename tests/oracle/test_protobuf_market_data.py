@@ -11,9 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_tws.wire.messages import In
-from pytest_tws.wire.protobuf import request_threshold
 from tests.oracle.clients import View, mismatches
-from tests.oracle.protobuf_oracle import fake_values, frame_kind, needs_protobuf, versions
+from tests.oracle.protobuf_oracle import (
+    expected_kind,
+    fake_values,
+    frame_kind,
+    needs_protobuf,
+    versions,
+)
 from tests.oracle.strategies import build_contract, contracts, ids, text
 
 pytestmark = needs_protobuf
@@ -21,13 +26,6 @@ SETTINGS = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 #: protobuf sends the multiplier as a double (ibapi client_utils.createContractProto)
 numeric = st.sampled_from(["", "1", "100", "0.5", "1000"])
-
-
-def expected_kind(version: int, message_id: In) -> str:
-    threshold = request_threshold(message_id)
-    if version < 201:
-        return "text"
-    return "protobuf" if threshold is not None and version >= threshold else "binary"
 
 
 @pytest.mark.parametrize("version", versions())
