@@ -130,21 +130,35 @@ class Codec:
         self.version = version
         self.binary = version >= MIN_SERVER_VER_PROTOBUF
         self._repeated: dict[tuple[object, ...], tuple[Sequence[str], bytes]] = {}
+        self._payloads: dict[str, bytes] = {}
 
     def reader(self, current: FrameReader) -> FrameReader | BinaryFrameReader:
         return BinaryFrameReader() if self.binary else current
 
     def frame(self, fields: Sequence[str]) -> bytes:
         """A text message's frame (fields already text, id first)."""
-        return encode_binary_text_frame(fields) if self.binary else encode_frame(fields)
+        if not self.binary:
+            return encode_frame(fields)
+        if _protobuf_schema(int(fields[0]), self.version) is not None:
+            _warn_text_above_threshold(fields[0], self.version)
+        return encode_binary_text_frame(fields)
 
     def payload(self, payload: str) -> bytes:
-        """A message already written as NUL-terminated payload text."""
+        """A message already written as NUL-terminated payload text (ticks: the hot path).
+        At or above its protobuf threshold it is read back with its schema and sent as
+        protobuf; frames are remembered per payload (ticks repeat)."""
         if not self.binary:
             return frame_text(payload)
-        head, _, rest = payload.partition("\0")
-        return encode_binary_text_frame([head]) if not rest else (
-            encode_binary_text_frame([head, *rest[:-1].split("\0")]))
+        frame = self._payloads.get(payload)
+        if frame is None:
+            if len(self._payloads) >= _REPEATED_LIMIT:
+                self._payloads.clear()
+            fields = payload[:-1].split("\0")
+            schema = _protobuf_schema(int(fields[0]), self.version)
+            frame = (self.message(Message(schema, schema.decode(fields, self.version)))[1]
+                     if schema is not None else encode_binary_text_frame(fields))
+            self._payloads[payload] = frame
+        return frame
 
     def message(self, message: Message) -> tuple[Sequence[str], bytes]:
         """(transcript fields, frame) of a schema message at this version."""
@@ -174,6 +188,30 @@ class Codec:
                 encoded = (text, self.frame(text))
             self._repeated[key] = encoded
         return encoded
+
+
+def _protobuf_schema(message_id: int, version: int) -> Schema | None:
+    """The schema of a response the fake sends as protobuf at `version`, if any."""
+    from pytest_tws.wire.schemas import RESPONSES
+
+    try:
+        out = Out(message_id)
+    except ValueError:
+        return None
+    threshold = protobuf.response_threshold(out)
+    if threshold is None or version < threshold:
+        return None
+    return RESPONSES.get(out)
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_text_above_threshold(message_id: str, version: int) -> None:
+    if message_id not in _WARNED:
+        _WARNED.add(message_id)
+        log.warning("response %s sent as a field list at v%d, where it is protobuf: "
+                    "it should be a schema Message", message_id, version)
 
 
 def _freeze(values: Mapping[str, Any]) -> Iterable[object]:
@@ -214,29 +252,14 @@ def check_max_version(max_version: int) -> int:
     return check_text_max(max_version)
 
 
-#: every response the fake sends (tests/oracle/test_protobuf_framing.py keeps it in step with
-#: the fake's code)
-FAKE_RESPONSES = frozenset({
-    Out.ERR_MSG, Out.NEXT_VALID_ID, Out.MANAGED_ACCTS, Out.CURRENT_TIME, Out.MARKET_DATA_TYPE,
-    Out.OPEN_ORDER, Out.ORDER_STATUS, Out.OPEN_ORDER_END, Out.COMPLETED_ORDER,
-    Out.COMPLETED_ORDERS_END, Out.EXECUTION_DATA, Out.EXECUTION_DATA_END,
-    Out.COMMISSION_AND_FEES_REPORT, Out.CONTRACT_DATA, Out.CONTRACT_DATA_END,
-    Out.SECURITY_DEFINITION_OPTION_PARAMETER, Out.SECURITY_DEFINITION_OPTION_PARAMETER_END,
-    Out.TICK_PRICE, Out.TICK_SIZE, Out.TICK_GENERIC, Out.TICK_STRING,
-    Out.TICK_OPTION_COMPUTATION, Out.TICK_REQ_PARAMS, Out.TICK_SNAPSHOT_END,
-    Out.HISTORICAL_DATA, Out.ACCT_VALUE, Out.PORTFOLIO_VALUE, Out.ACCT_UPDATE_TIME,
-    Out.ACCT_DOWNLOAD_END, Out.POSITION_DATA, Out.POSITION_END, Out.ACCOUNT_SUMMARY,
-    Out.ACCOUNT_SUMMARY_END, Out.ACCOUNT_UPDATE_MULTI, Out.ACCOUNT_UPDATE_MULTI_END,
-})
+def unserved(requests: Iterable[In]) -> list[str]:
+    """The implemented requests the fake cannot read at every version above 200: those
+    without a schema (their text layout is fixed, their protobuf form unknown). Responses are
+    all written through schemas (a Message, or a payload built from one); one that is not is
+    logged when it goes out as text above its threshold (`Codec.frame`)."""
+    from pytest_tws.wire.schemas import REQUESTS
 
-
-def unserved(requests: Iterable[In], responses: Iterable[Out] = FAKE_RESPONSES) -> list[str]:
-    """The implemented messages the fake cannot lay out at every version above 200: those
-    without a schema (their text layout is fixed, their protobuf form unknown)."""
-    from pytest_tws.wire.schemas import REQUESTS, RESPONSES
-
-    return sorted({f"{m.name} (request)" for m in requests if m not in REQUESTS}
-                  | {f"{m.name} (response)" for m in responses if m not in RESPONSES})
+    return sorted(m.name for m in requests if m not in REQUESTS)
 
 
 _CEILINGS: dict[frozenset[In], int] = {}
@@ -251,7 +274,7 @@ def served_ceiling(requests: Iterable[In]) -> int:
     if top is None:
         missing = unserved(key)
         if missing:
-            log.debug("no protobuf above v%d until these have schemas: %s",
+            log.debug("no protobuf above v%d until these requests have schemas: %s",
                       TEXT_PROTOCOL_MAX, ", ".join(missing))
             top = TEXT_PROTOCOL_MAX
         else:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_tws import FakeTWS, TwsTarget
+from pytest_tws.wire.protobuf import PROTOBUF_MAX_VERSION
 from tests.clients import orders_spec as spec
 
 if sys.version_info < (3, 11):
@@ -28,8 +29,9 @@ from ibapi.order_condition import Create, OrderCondition  # noqa: E402
 from ibapi.tag_value import TagValue  # noqa: E402
 from ibapi.wrapper import EWrapper  # noqa: E402
 
-#: ibapi 10.50 announces v100..226; the fake serves the text protocol's ceiling
-IBAPI_VERSION = 200
+#: ibapi 10.50 announces v100..226; the fake serves it all of that (protobuf from 201; the
+#: same scenarios capped at 200 run in tests/clients/test_ibapi_protobuf_workflows.py)
+IBAPI_VERSION = PROTOBUF_MAX_VERSION
 AAPL_PRICE = 200.0
 
 

@@ -18,7 +18,6 @@ from pytest_tws.wire.framing import FrameError, FrameReader, encode_binary_frame
 from pytest_tws.wire.handshake import Handshake
 from pytest_tws.wire.messages import In, Out
 from pytest_tws.wire.protobuf_codec import (
-    FAKE_RESPONSES,
     ProtoFrame,
     codec_for,
     negotiate,
@@ -102,8 +101,14 @@ def test_text_response_with_binary_id(version: int) -> None:
 
 @pytest.mark.parametrize("version", versions())
 def test_payload_response_with_binary_id(version: int) -> None:
-    payload = market_layouts.tick_price(7, 1, 101.25, 3)
-    (call, *_) = ibapi_receives(version, codec_for(version).payload(payload))
+    """Ticks are written as payload text; from the market-data threshold they go out as
+    protobuf, below it as text (with the binary id from 201)."""
+    payload = market_layouts.tick_price(7, 1, 101.25, 3, version)
+    frame = codec_for(version).payload(payload)
+    threshold = protobuf.response_threshold(Out.TICK_PRICE)
+    assert frame_kind(version, frame) == (
+        "text" if version < 201 else "protobuf" if version >= threshold else "binary")
+    (call, *_) = ibapi_receives(version, frame)
     assert call.name == "tickPrice" and call.args[:3] == (7, 1, 101.25)
 
 
@@ -149,6 +154,21 @@ def test_cap_and_text_clients_stay_text() -> None:
     assert negotiate(Handshake(157, 178), MAX) == 178
 
 
+@pytest.mark.parametrize("version", [100, 176, 200, 201, 213, MAX])
+def test_fake_tws_can_be_capped_anywhere_from_100_to_ibapis_maximum(version: int) -> None:
+    from pytest_tws import FakeTWS
+
+    assert FakeTWS(max_server_version=version).max_server_version == version
+
+
+@pytest.mark.parametrize("bad", [99, MAX + 1])
+def test_fake_tws_refuses_a_cap_it_cannot_speak(bad: int) -> None:
+    from pytest_tws import FakeTWS
+
+    with pytest.raises(ValueError, match="max_server_version"):
+        FakeTWS(max_server_version=bad)
+
+
 def test_no_protobuf_classes_no_protobuf(monkeypatch: pytest.MonkeyPatch,
                                          caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(protobuf, "PB2_PACKAGE", "no_such_package_for_pytest_tws")
@@ -171,14 +191,16 @@ def test_the_fake_goes_above_200_only_when_every_message_has_a_schema() -> None:
     assert served_ceiling(HANDLERS) == (MAX if not missing else TEXT_PROTOCOL_MAX)
 
 
-def test_fake_responses_lists_every_response_the_fake_sends() -> None:
-    sent = {Out.ERR_MSG}  # sent through its schema (pytest_tws.wire.schemas.connection)
+def test_every_response_the_fake_names_has_a_schema() -> None:
+    """Responses go out through schemas (so as protobuf above their threshold); any the fake's
+    code names directly must have one too."""
+    named = set()
     for path in FAKE_SOURCES.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                     and node.value.id == "Out"):
-                sent.add(Out[node.attr])
-    assert set(FAKE_RESPONSES) == sent
+                named.add(Out[node.attr])
+    assert named - set(RESPONSES) == set()
 
 
 # -- the tables, against ibapi's own ------------------------------------------------------
