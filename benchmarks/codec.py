@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,11 @@ def _decodable(schema: Schema, frames: list[tuple[str, ...]]) -> list[tuple[str,
     return ok
 
 
+def _encode(schema: Schema, values: dict[str, Any]) -> list[str]:
+    """What the session does to send a response: schema encode, then the fields' text."""
+    return encode_fields(schema.encode(values, VERSION))
+
+
 def measure(recorder: Recorder, ib: IB, seconds: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for (direction, number), frames in sorted(recorder.frames.items()):
@@ -171,11 +177,10 @@ def measure(recorder: Recorder, ib: IB, seconds: float) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"name": kind(number).name, "direction": direction,
                                "samples": len(usable), "skipped": len(frames) - len(usable)}
         if usable and direction == ">>":
-            row["fake"] = rate(lambda f, s=schema: s.decode(f, VERSION), usable, seconds)
+            row["fake"] = rate(partial(schema.decode, version=VERSION), usable, seconds)
         elif usable:
             values = [schema.decode(f, VERSION) for f in usable]
-            row["fake"] = rate(lambda v, s=schema: encode_fields(s.encode(v, VERSION)),
-                               values, seconds)
+            row["fake"] = rate(partial(_encode, schema), values, seconds)
             row["client"] = rate(ib.client.decoder.interpret, [list(f) for f in usable], seconds)
         rows.append(row)
     return rows
