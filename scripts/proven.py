@@ -25,15 +25,40 @@ ORACLE = Path(__file__).resolve().parent.parent / "tests" / "oracle"
 CLIENT_ORDER = ("ibapi", "ib_async", "ib_insync")
 
 
-def _named_messages(function: ast.FunctionDef) -> set[Enum]:
-    named: set[Enum] = set()
-    for node in ast.walk(function):
+#: a message as a key: `In` and `Out` are IntEnums, so In.PLACE_ORDER == Out.ORDER_STATUS (3)
+Key = tuple[str, str]
+
+
+def key(message: Enum) -> Key:
+    return type(message).__name__, message.name
+
+
+def _named_messages(function: ast.FunctionDef, constants: dict[str, ast.expr]) -> set[Key]:
+    """`In.X`/`Out.X` in the function (decorators included) or in a module-level constant
+    it names (a parametrize list kept in a variable)."""
+    named: set[Key] = set()
+    nodes: list[ast.AST] = [function]
+    nodes += [constants[n.id] for n in ast.walk(function)
+              if isinstance(n, ast.Name) and n.id in constants]
+    for node in (n for root in nodes for n in ast.walk(root)):
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                 and node.value.id in ("In", "Out")):
             enum: Any = In if node.value.id == "In" else Out
             if node.attr in enum.__members__:
-                named.add(enum[node.attr])
+                named.add((node.value.id, node.attr))
     return named
+
+
+def _constants(tree: ast.Module) -> dict[str, ast.expr]:
+    found: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            found[node.target.id] = node.value
+    return found
 
 
 def _client_versions(function: object) -> set[tuple[str, int]]:
@@ -53,17 +78,18 @@ def _client_versions(function: object) -> set[tuple[str, int]]:
 
 
 @cache
-def oracle_versions() -> dict[Enum, dict[str, frozenset[int]]]:
-    """message -> client -> the versions its oracle tests run at."""
-    found: dict[Enum, dict[str, set[int]]] = {}
+def oracle_versions() -> dict[Key, dict[str, frozenset[int]]]:
+    """message key (`key(In.X)`) -> client -> the versions its oracle tests run at."""
+    found: dict[Key, dict[str, set[int]]] = {}
     for path in sorted(ORACLE.glob("test_*.py")):
         module = importlib.import_module(f"tests.oracle.{path.stem}")
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = _constants(tree)
         for node in tree.body:
             if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test")):
                 continue
             pairs = _client_versions(getattr(module, node.name, None))
-            for message in _named_messages(node):
+            for message in _named_messages(node, constants):
                 for client, version in pairs:
                     found.setdefault(message, {}).setdefault(client, set()).add(version)
     return {m: {c: frozenset(v) for c, v in by.items()} for m, by in found.items()}
@@ -79,7 +105,7 @@ def proven_text(message: Enum) -> str:
     has_schema = message in (REQUESTS if isinstance(message, In) else RESPONSES)
     if not has_schema:
         return ""
-    by_client = oracle_versions().get(message, {})
+    by_client = oracle_versions().get(key(message), {})
     if not by_client:
         return "schema"
     rank = {client: i for i, client in enumerate(CLIENT_ORDER)}

@@ -14,9 +14,16 @@ def test_a_message_is_proven_at_its_oracle_tests_versions_per_client() -> None:
     found = proven.oracle_versions()
     for client, (low, high) in CLIENT_RANGES.items():
         wanted = {v for v in TEXT_VERSIONS if low <= v <= high}
-        assert wanted <= found[In.REQ_MKT_DATA][client]
-        assert wanted <= found[Out.ERR_MSG][client]
+        assert wanted <= found[proven.key(In.REQ_MKT_DATA)][client]
+        assert wanted <= found[proven.key(Out.ERR_MSG)][client]
     assert proven.proven_text(In.REQ_MKT_DATA).startswith("ibapi 100..200 (")
+
+
+def test_requests_and_responses_of_the_same_number_are_told_apart() -> None:
+    load_script("coverage")
+    proven = load_script("proven")
+    assert int(In.PLACE_ORDER) == int(Out.ORDER_STATUS)
+    assert proven.key(In.PLACE_ORDER) != proven.key(Out.ORDER_STATUS)
 
 
 def test_without_a_schema_the_column_is_blank_and_every_schema_is_listed() -> None:
