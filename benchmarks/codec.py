@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import platform
 import statistics
 import sys
@@ -167,7 +168,9 @@ def _encode(schema: Schema, values: dict[str, Any]) -> list[str]:
 
 def measure(recorder: Recorder, ib: IB, seconds: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for (direction, number), frames in sorted(recorder.frames.items()):
+    # requests first, then responses, each by message id
+    for (direction, number), frames in sorted(recorder.frames.items(),
+                                              key=lambda item: (item[0][0] != ">>", item[0][1])):
         table: dict[Any, Schema] = REQUESTS if direction == ">>" else RESPONSES  # type: ignore
         kind = In if direction == ">>" else Out
         schema = table.get(kind(number))
@@ -216,6 +219,7 @@ def report(rows: list[dict[str, Any]], seconds: float) -> str:
         lines.append(f"| {row['name']} | {side} | {row['samples']} | {fake_text} | "
                      f"{client_text} | {ratio} |")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     summary = (f"Over the {len(ratios)} response types: the fake encodes "
                f"{min(ratios):.1f}x to {max(ratios):.1f}x (median "
                f"{statistics.median(ratios):.1f}x) as fast as ib_async decodes.\n\n"
@@ -227,10 +231,13 @@ def report(rows: list[dict[str, Any]], seconds: float) -> str:
         f"{seconds:g} s of one core cycling through those frames, field lists in and out. "
         "Requests: the fake's `schema.decode`. Responses: the fake's `schema.encode` + "
         "`encode_fields`, and ib_async's `Decoder.interpret` (wrapper included) on the same "
-        "fields. Message types without a schema yet are not listed.\n\n"
+        "fields. Message types without a schema yet are not listed. The tick messages' figures "
+        "are `schema.encode`'s: the fake's streaming path sends them through payload builders "
+        "compiled from the same schemas (pytest_tws/fake/market_layouts.py), which "
+        "`benchmarks/ticks.py` measures.\n\n"
         + "\n".join(lines) + "\n\n" + summary +
         f"Measured {when}, Python {platform.python_version()}, {platform.system()} "
-        f"{platform.machine()}.\n"
+        f"{platform.machine()}, {os.cpu_count()} CPUs{load}.\n"
     )
 
 
