@@ -92,7 +92,7 @@ def app(fake_tws: FakeTWS) -> Iterator[App]:
 
 def test_ibapi_connects_and_gets_ids_accounts_and_farms(app: App):
     assert app.got_id.wait(WAIT) and app.got_accounts.wait(WAIT)
-    assert app.serverVersion() == PROTOBUF_MAX_VERSION  # ibapi's maximum: protobuf
+    assert app.serverVersion() == PROTOBUF_MAX_VERSION  # ibapi 10.50 offers v100..226: all of it
     assert app.next_valid_id == 1
     assert app.accounts == "DU1234567"
     for _ in range(100):
