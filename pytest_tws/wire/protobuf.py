@@ -285,3 +285,20 @@ def ceiling(unserved: Iterable[In | Out], limit: int = PROTOBUF_MAX_VERSION) -> 
         if threshold is not None:
             top = min(top, threshold - 1)
     return top
+
+
+def protocol_text(message_id: In | Out) -> str:
+    """How a message travels, for docs/coverage.md: `text 100..205 · protobuf 206+`."""
+    threshold = (request_threshold(message_id) if isinstance(message_id, In)
+                 else response_threshold(message_id))
+    low = 100  # ibapi's MIN_CLIENT_VER
+    if threshold is None:
+        return f"text {low}..{PROTOBUF_MAX_VERSION}"
+    if message_id in _PROTOBUF_ONLY:
+        return f"protobuf {threshold}+"
+    return f"text {low}..{threshold - 1} · protobuf {threshold}+"
+
+
+#: requests ibapi sends only as protobuf (it refuses them below their version)
+_PROTOBUF_ONLY = frozenset({In.CANCEL_CONTRACT_DATA, In.CANCEL_HISTORICAL_TICKS, In.REQ_CONFIG,
+                            In.UPDATE_CONFIG, Out.CONFIG_RESPONSE, Out.UPDATE_CONFIG_RESPONSE})

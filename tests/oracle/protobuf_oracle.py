@@ -50,7 +50,10 @@ needs_protobuf = pytest.mark.skipif(not protobuf.available(),
 
 
 def versions(extra: Iterable[int] = ()) -> list[Any]:
-    return [pytest.param(v, id=f"v{v}") for v in sorted({*PROTOBUF_VERSIONS, *extra})]
+    """pytest params `(client, version)`: ibapi (the only client with protobuf) at
+    PROTOBUF_VERSIONS (scripts/proven.py counts them for docs/coverage.md)."""
+    return [pytest.param("ibapi", v, id=f"ibapi-v{v}")
+            for v in sorted({*PROTOBUF_VERSIONS, *extra})]
 
 
 def ibapi_sends(version: int, method: str, *args: Any,

@@ -46,8 +46,8 @@ FAKE_SOURCES = Path(layouts.__file__).parent
 # -- requests: ibapi's framing -> the fake's reader ----------------------------------------
 
 
-@pytest.mark.parametrize("version", versions())
-def test_text_request_with_binary_id(version: int) -> None:
+@pytest.mark.parametrize(("client", "version"), versions())
+def test_text_request_with_binary_id(client: str, version: int) -> None:
     from ibapi import comm
 
     frame = comm.make_msg(int(In.REQ_IDS), version >= MIN_SERVER_VER_PROTOBUF,
@@ -91,16 +91,16 @@ def test_binary_id_frames_survive_any_fragmentation() -> None:
 # -- responses: the fake's framing -> ibapi's EClient.run ----------------------------------
 
 
-@pytest.mark.parametrize("version", versions())
-def test_text_response_with_binary_id(version: int) -> None:
+@pytest.mark.parametrize(("client", "version"), versions())
+def test_text_response_with_binary_id(client: str, version: int) -> None:
     frame = codec_for(version).frame(["9", "1", "42"])
     assert frame_kind(version, frame) in ("text", "binary")
     (call,) = ibapi_receives(version, frame)
     assert (call.name, call.args) == ("nextValidId", (42,))
 
 
-@pytest.mark.parametrize("version", versions())
-def test_payload_response_with_binary_id(version: int) -> None:
+@pytest.mark.parametrize(("client", "version"), versions())
+def test_payload_response_with_binary_id(client: str, version: int) -> None:
     """Ticks are written as payload text; from the market-data threshold they go out as
     protobuf, below it as text (with the binary id from 201)."""
     payload = market_layouts.tick_price(7, 1, 101.25, 3, version)
@@ -112,11 +112,11 @@ def test_payload_response_with_binary_id(version: int) -> None:
     assert call.name == "tickPrice" and call.args[:3] == (7, 1, 101.25)
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @settings(max_examples=15, deadline=None)
 @given(req_id=st.integers(-1, 2**31 - 2), code=st.integers(100, 10_000), message=text,
        reject=text, when=st.integers(1, 2**41))
-def test_err_msg(version: int, req_id: int, code: int, message: str, reject: str,
+def test_err_msg(client: str, version: int, req_id: int, code: int, message: str, reject: str,
                  when: int) -> None:
     msg = Message(RESPONSES[Out.ERR_MSG], {"reqId": req_id, "errorCode": code,
                                            "errorString": message,

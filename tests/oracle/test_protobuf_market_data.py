@@ -28,12 +28,12 @@ SETTINGS = settings(max_examples=15, deadline=None,
 numeric = st.sampled_from(["", "1", "100", "0.5", "1000"])
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(spec=contracts(), multiplier=numeric, req_id=ids,
        generic=st.one_of(st.just(""), text), snapshot=st.booleans(), regulatory=st.booleans(),
        options=st.dictionaries(text, text, max_size=3))
-def test_req_mkt_data(version: int, spec: dict[str, Any], multiplier: str, req_id: int,
+def test_req_mkt_data(client: str, version: int, spec: dict[str, Any], multiplier: str, req_id: int,
                       generic: str, snapshot: bool, regulatory: bool,
                       options: dict[str, str]) -> None:
     from ibapi.tag_value import TagValue
@@ -54,8 +54,8 @@ def test_req_mkt_data(version: int, spec: dict[str, Any], multiplier: str, req_i
     assert dict(pairs) == {t.tag: t.value for t in tags}
 
 
-@pytest.mark.parametrize("version", versions())
-def test_cancel_mkt_data(version: int) -> None:
+@pytest.mark.parametrize(("client", "version"), versions())
+def test_cancel_mkt_data(client: str, version: int) -> None:
     values, frame = fake_values(version, In.CANCEL_MKT_DATA, "cancelMktData", 77)
     assert frame_kind(version, frame) == expected_kind(version, In.CANCEL_MKT_DATA)
     assert values["reqId"] == 77

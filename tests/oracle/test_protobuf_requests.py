@@ -49,36 +49,36 @@ def tag_pairs(text_value: str) -> dict[str, str]:
 # -- connection ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(client_id=st.integers(0, 2**31 - 2), capabilities=text)
-def test_start_api(version: int, client_id: int, capabilities: str) -> None:
+def test_start_api(client: str, version: int, client_id: int, capabilities: str) -> None:
     values = decoded(version, In.START_API, "startApi",
                      attrs={"clientId": client_id, "optCapab": capabilities})
     assert mismatches(values, {"clientId": client_id, "optCapab": capabilities},
                       ignore={"version"}) == []
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(count=st.integers(1, 1000))
-def test_req_ids(version: int, count: int) -> None:
+def test_req_ids(client: str, version: int, count: int) -> None:
     assert decoded(version, In.REQ_IDS, "reqIds", count)["numIds"] == count
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @pytest.mark.parametrize(("method", "message_id"), [
     ("reqCurrentTime", In.REQ_CURRENT_TIME), ("reqManagedAccts", In.REQ_MANAGED_ACCTS),
     ("reqPositions", In.REQ_POSITIONS), ("cancelPositions", In.CANCEL_POSITIONS),
 ])
-def test_requests_without_arguments(version: int, method: str, message_id: In) -> None:
+def test_requests_without_arguments(client: str, version: int, method: str, message_id: In) -> None:
     values = decoded(version, message_id, method)
     assert set(values) <= {"version"}
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @pytest.mark.parametrize("data_type", [1, 2, 3, 4])
-def test_req_market_data_type(version: int, data_type: int) -> None:
+def test_req_market_data_type(client: str, version: int, data_type: int) -> None:
     values = decoded(version, In.REQ_MARKET_DATA_TYPE, "reqMarketDataType", data_type)
     assert values["marketDataType"] == data_type
 
@@ -86,19 +86,19 @@ def test_req_market_data_type(version: int, data_type: int) -> None:
 # -- accounts and positions ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(subscribe=st.booleans(), account=maybe_text)
-def test_req_account_updates(version: int, subscribe: bool, account: str) -> None:
+def test_req_account_updates(client: str, version: int, subscribe: bool, account: str) -> None:
     values = decoded(version, In.REQ_ACCT_DATA, "reqAccountUpdates", subscribe, account)
     assert mismatches(values, {"subscribe": subscribe, "acctCode": account},
                       ignore={"version"}) == []
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(req_id=ids, account=text, model=maybe_text, ledger=st.booleans())
-def test_req_account_updates_multi(version: int, req_id: int, account: str, model: str,
+def test_req_account_updates_multi(client: str, version: int, req_id: int, account: str, model: str,
                                    ledger: bool) -> None:
     values = decoded(version, In.REQ_ACCOUNT_UPDATES_MULTI, "reqAccountUpdatesMulti", req_id,
                      account, model, ledger)
@@ -106,34 +106,34 @@ def test_req_account_updates_multi(version: int, req_id: int, account: str, mode
     assert mismatches(values, expected, ignore={"version"}) == []
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(req_id=ids, group=text, tags=st.lists(text, min_size=1, max_size=4).map(",".join))
-def test_req_account_summary(version: int, req_id: int, group: str, tags: str) -> None:
+def test_req_account_summary(client: str, version: int, req_id: int, group: str, tags: str) -> None:
     values = decoded(version, In.REQ_ACCOUNT_SUMMARY, "reqAccountSummary", req_id, group, tags)
     assert mismatches(values, {"reqId": req_id, "groupName": group, "tags": tags},
                       ignore={"version"}) == []
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @pytest.mark.parametrize(("method", "message_id"), [
     ("cancelAccountUpdatesMulti", In.CANCEL_ACCOUNT_UPDATES_MULTI),
     ("cancelAccountSummary", In.CANCEL_ACCOUNT_SUMMARY),
     ("cancelMktData", In.CANCEL_MKT_DATA),
     ("cancelHistoricalData", In.CANCEL_HISTORICAL_DATA),
 ])
-def test_cancels(version: int, method: str, message_id: In) -> None:
+def test_cancels(client: str, version: int, method: str, message_id: In) -> None:
     assert decoded(version, message_id, method, 4242)["reqId"] == 4242
 
 
 # -- contracts and history -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(spec=contracts(sec_types=("STK", "OPT", "FUT", "CASH", "IND", "BOND")),
        multiplier=NUMERIC, req_id=ids)
-def test_req_contract_details(version: int, spec: dict[str, Any], multiplier: str,
+def test_req_contract_details(client: str, version: int, spec: dict[str, Any], multiplier: str,
                               req_id: int) -> None:
     spec["multiplier"] = multiplier
     contract = build_contract("ibapi", spec)
@@ -141,11 +141,11 @@ def test_req_contract_details(version: int, spec: dict[str, Any], multiplier: st
     assert mismatches(values, View(reqId=req_id, contract=contract), ignore={"version"}) == []
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(req_id=ids, symbol=text, exchange=maybe_text, sec_type=st.sampled_from(["STK", "IND"]),
        con_id=ids)
-def test_req_sec_def_opt_params(version: int, req_id: int, symbol: str, exchange: str,
+def test_req_sec_def_opt_params(client: str, version: int, req_id: int, symbol: str, exchange: str,
                                 sec_type: str, con_id: int) -> None:
     values = decoded(version, In.REQ_SEC_DEF_OPT_PARAMS, "reqSecDefOptParams", req_id, symbol,
                      exchange, sec_type, con_id)
@@ -153,7 +153,7 @@ def test_req_sec_def_opt_params(version: int, req_id: int, symbol: str, exchange
                       "underlyingSecType": sec_type, "underlyingConId": con_id}
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(spec=contracts(sec_types=("STK", "OPT", "FUT", "CASH", "BAG")), multiplier=NUMERIC,
        req_id=ids, end=st.sampled_from(["", "20260102 16:00:00 US/Eastern"]),
@@ -161,8 +161,8 @@ def test_req_sec_def_opt_params(version: int, req_id: int, symbol: str, exchange
        bar=st.sampled_from(["1 min", "5 mins", "1 day"]),
        what=st.sampled_from(["TRADES", "MIDPOINT", "BID_ASK"]), rth=st.integers(0, 1),
        date_format=st.sampled_from([1, 2]), update=st.booleans())
-def test_req_historical_data(version: int, spec: dict[str, Any], multiplier: str, req_id: int,
-                             end: str, duration: str, bar: str, what: str, rth: int,
+def test_req_historical_data(client: str, version: int, spec: dict[str, Any], multiplier: str,
+                             req_id: int, end: str, duration: str, bar: str, what: str, rth: int,
                              date_format: int, update: bool) -> None:
     spec["multiplier"] = multiplier
     contract = build_contract("ibapi", spec)
@@ -178,10 +178,10 @@ def test_req_historical_data(version: int, spec: dict[str, Any], multiplier: str
 # -- orders --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @SETTINGS
 @given(seed=st.integers(0, 2**32), order_id=ids)
-def test_place_order(version: int, seed: int, order_id: int) -> None:
+def test_place_order(client: str, version: int, seed: int, order_id: int) -> None:
     contract_spec, spec = order_specs(version, seed)
     contract_spec["multiplier"] = ""  # a double in protobuf; drawn as any text
     contract = build_contract("ibapi", contract_spec)
@@ -207,10 +207,10 @@ def test_place_order(version: int, seed: int, order_id: int) -> None:
         assert got == {t.tag: t.value for t in getattr(order, name) or []}, name
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @settings(max_examples=10, deadline=None)
 @given(order_id=ids, when=maybe_text, operator=maybe_text, indicator=st.integers(0, 1))
-def test_cancel_order(version: int, order_id: int, when: str, operator: str,
+def test_cancel_order(client: str, version: int, order_id: int, when: str, operator: str,
                       indicator: int) -> None:
     from ibapi.order_cancel import OrderCancel
 
@@ -221,8 +221,8 @@ def test_cancel_order(version: int, order_id: int, when: str, operator: str,
     assert mismatches(values, View(cancel, orderId=order_id), ignore={"version"}) == []
 
 
-@pytest.mark.parametrize("version", versions())
-def test_req_global_cancel(version: int) -> None:
+@pytest.mark.parametrize(("client", "version"), versions())
+def test_req_global_cancel(client: str, version: int) -> None:
     from ibapi.order_cancel import OrderCancel
 
     cancel = OrderCancel()
@@ -231,7 +231,7 @@ def test_req_global_cancel(version: int) -> None:
     assert mismatches(values, cancel, ignore={"version"}) == []
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @pytest.mark.parametrize(("method", "message_id", "args", "expected"), [
     ("reqOpenOrders", In.REQ_OPEN_ORDERS, (), {}),
     ("reqAllOpenOrders", In.REQ_ALL_OPEN_ORDERS, (), {}),
@@ -240,21 +240,21 @@ def test_req_global_cancel(version: int) -> None:
     ("reqCompletedOrders", In.REQ_COMPLETED_ORDERS, (True,), {"apiOnly": True}),
     ("reqCompletedOrders", In.REQ_COMPLETED_ORDERS, (False,), {"apiOnly": False}),
 ])
-def test_order_list_requests(version: int, method: str, message_id: In,
+def test_order_list_requests(client: str, version: int, method: str, message_id: In,
                              args: tuple[Any, ...], expected: dict[str, Any]) -> None:
     values = decoded(version, message_id, method, *args)
     assert mismatches(values, View(**expected), ignore={"version"}) == []
     assert set(values) - {"version"} == set(expected)
 
 
-@pytest.mark.parametrize("version", versions())
+@pytest.mark.parametrize(("client", "version"), versions())
 @settings(max_examples=10, deadline=None)
 @given(req_id=ids, client_id=st.integers(0, 99), account=maybe_text, time=maybe_text,
        symbol=maybe_text, sec_type=maybe_text, exchange=maybe_text,
        side=st.sampled_from(["", "BUY", "SELL"]), days=st.integers(1, 7),
        dates=st.lists(st.integers(20200101, 20301231), max_size=3))
-def test_req_executions(version: int, req_id: int, client_id: int, account: str, time: str,
-                        symbol: str, sec_type: str, exchange: str, side: str, days: int,
+def test_req_executions(client: str, version: int, req_id: int, client_id: int, account: str,
+                        time: str, symbol: str, sec_type: str, exchange: str, side: str, days: int,
                         dates: list[int]) -> None:
     from ibapi.execution import ExecutionFilter
 
