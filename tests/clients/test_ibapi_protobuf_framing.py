@@ -1,11 +1,8 @@
-"""IBKR's ibapi over real loopback TCP at a binary-id version (212): text messages with the
-4-byte id both ways, protobuf requests read as the same values (reqMktData, cancelMktData),
-errors answered in protobuf, an unimplemented protobuf request recorded as in text, and a
-malformed protobuf body closing only the client that sent it.
-
-Until every message the fake implements has its schema the fake itself stays at 200 (see
-`served_ceiling`); these tests lift that ceiling to 212 to exercise the framing now, using only
-messages whose layout is known at 212.
+"""IBKR's ibapi over real loopback TCP at binary-id versions: 212 (text requests with the 4-byte
+id still, startApi and reqCurrentTime among them; protobuf ones from their thresholds) and
+ibapi's maximum: protobuf requests read as the same values (reqMktData, cancelMktData), errors
+answered in protobuf, an unimplemented protobuf request recorded as in text (the client stays),
+and a malformed protobuf body closing only the client that sent it.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from typing import Any
 import pytest
 
 from pytest_tws import FakeTWS
-from pytest_tws.fake import session as session_module
 from pytest_tws.testing import prologue
 from pytest_tws.wire import protobuf
 from pytest_tws.wire.framing import FrameReader, encode_binary_frame
@@ -34,7 +30,8 @@ from ibapi.wrapper import EWrapper  # noqa: E402
 pytestmark = pytest.mark.skipif(not protobuf.available(), reason="no ibapi.protobuf")
 WAIT = 10.0
 #: above reqPnL's threshold (210, unimplemented by the fake), below startApi's (213)
-VERSION = MIN_SERVER_VER_PROTOBUF_SCAN_DATA + 2
+BELOW_START_API = MIN_SERVER_VER_PROTOBUF_SCAN_DATA + 2
+VERSIONS = [BELOW_START_API, protobuf.PROTOBUF_MAX_VERSION]
 
 
 class App(EWrapper, ibapi_client.EClient):  # type: ignore[misc]
@@ -70,10 +67,9 @@ class App(EWrapper, ibapi_client.EClient):  # type: ignore[misc]
         self._note(self.errors, (reqId, errorCode, errorString))
 
 
-@pytest.fixture
-def tws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTWS]:
-    monkeypatch.setattr(session_module, "served_ceiling", lambda handlers: VERSION)
-    with FakeTWS() as fake:
+@pytest.fixture(params=VERSIONS, ids=[f"v{v}" for v in VERSIONS])
+def tws(request: pytest.FixtureRequest) -> Iterator[FakeTWS]:
+    with FakeTWS(max_server_version=request.param) as fake:
         yield fake
 
 
@@ -97,12 +93,12 @@ def stock(symbol: str) -> Contract:
 
 
 def test_connects_above_200_with_binary_ids(app: App, tws: FakeTWS) -> None:
-    assert app.serverVersion() == VERSION
+    assert app.serverVersion() == tws.max_server_version
     assert app.ids == [1]
     # the farm messages at connect are errors: protobuf from 201
     assert app.wait_for(lambda: len(app.errors) >= 3)
     assert [code for _, code, _ in app.errors[:3]] == [2104, 2106, 2158]
-    app.reqCurrentTime()  # text below 213, binary id
+    app.reqCurrentTime()  # text with the binary id below 213, protobuf from 213
     assert app.wait_for(lambda: app.times)
     assert tws.failures == []
 
@@ -128,12 +124,13 @@ def test_unimplemented_protobuf_request_is_recorded_and_the_client_stays(
 
 async def test_malformed_protobuf_body_closes_only_that_client(app: App, tws: FakeTWS) -> None:
     reader, writer = await asyncio.open_connection(tws.host, tws.port)
-    writer.write(prologue(f"v100..{VERSION}".encode()))
+    version = tws.max_server_version
+    writer.write(prologue(f"v100..{version}".encode()))
     frames = FrameReader()
     first = await asyncio.wait_for(reader.read(1024), WAIT)
-    (version, _), *_ = frames.feed(first)
-    assert int(version) == VERSION
-    writer.write(codec_for(VERSION).frame(["71", "2", "9", ""]))  # startApi, text, binary id
+    (answered, _), *_ = frames.feed(first)
+    assert int(answered) == version
+    writer.write(codec_for(version).frame(["71", "2", "9", ""]))  # startApi as text (accepted)
     writer.write(encode_binary_frame(int(In.CANCEL_MKT_DATA) + 200, b"\xff\xff\xff"))
     while await asyncio.wait_for(reader.read(65536), WAIT):
         pass  # until the fake closes this socket
