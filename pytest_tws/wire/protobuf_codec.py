@@ -30,7 +30,13 @@ from pytest_tws.wire.framing import (
 from pytest_tws.wire.handshake import Handshake, negotiate_version
 from pytest_tws.wire.handshake import check_max_version as check_text_max
 from pytest_tws.wire.messages import In, Out
-from pytest_tws.wire.protobuf_convert import ProtoError, request_values, response_message
+from pytest_tws.wire.protobuf_convert import (
+    FlatPlan,
+    ProtoError,
+    flat_plan,
+    request_values,
+    response_message,
+)
 from pytest_tws.wire.schema import Message, Schema, Values
 from pytest_tws.wire.versions import MIN_SERVER_VER_PROTOBUF, TEXT_PROTOCOL_MAX
 
@@ -39,6 +45,7 @@ log = logging.getLogger("pytest_tws.wire")
 #: frames remembered by `Codec.repeated`; bounded so a fake running for days stays small
 _REPEATED_LIMIT = 4096
 _IN_IDS = frozenset(int(m) for m in In)
+_UNROUTED = object()
 
 
 class ProtoFrame(list):  # type: ignore[type-arg]
@@ -131,6 +138,8 @@ class Codec:
         self.binary = version >= MIN_SERVER_VER_PROTOBUF
         self._repeated: dict[tuple[object, ...], tuple[Sequence[str], bytes]] = {}
         self._payloads: dict[str, bytes] = {}
+        self._routes: dict[str, object] = {}
+        """message id text -> None (text), its FlatPlan, or its Schema (protobuf)"""
 
     def reader(self, current: FrameReader) -> FrameReader | BinaryFrameReader:
         return BinaryFrameReader() if self.binary else current
@@ -154,9 +163,19 @@ class Codec:
             if len(self._payloads) >= _REPEATED_LIMIT:
                 self._payloads.clear()
             fields = payload[:-1].split("\0")
-            schema = _protobuf_schema(int(fields[0]), self.version)
-            frame = (self.message(Message(schema, schema.decode(fields, self.version)))[1]
-                     if schema is not None else encode_binary_text_frame(fields))
+            route = self._routes.get(fields[0], _UNROUTED)
+            if route is _UNROUTED:
+                schema = _protobuf_schema(int(fields[0]), self.version)
+                route = schema if schema is None else (
+                    flat_plan(schema, self.version) or schema)
+                self._routes[fields[0]] = route
+            if route is None:
+                frame = encode_binary_text_frame(fields)
+            elif isinstance(route, FlatPlan):
+                frame = route.frame(fields)
+            else:
+                schema = cast(Schema, route)
+                frame = self.message(Message(schema, schema.decode(fields, self.version)))[1]
             self._payloads[payload] = frame
         return frame
 

@@ -229,3 +229,30 @@ def test_every_response_ibapi_reads_as_protobuf_has_its_class() -> None:
     assert readable - ours == {13} and ours <= readable
     for message_id in protobuf.RESPONSES:
         protobuf.response_class(message_id)
+
+
+@pytest.mark.parametrize(("client", "version"), versions())
+@settings(max_examples=15, deadline=None)
+@given(req_id=st.integers(0, 2**31 - 2), tick_type=st.integers(0, 90),
+       price=st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 4)),
+       size=st.integers(0, 10**6), value=text)
+def test_tick_payloads_fast_path_writes_what_the_schema_path_writes(
+        client: str, version: int, req_id: int, tick_type: int, price: float, size: int,
+        value: str) -> None:
+    """Ticks go from payload text straight into protobuf (FlatPlan); the result must be the
+    frame the general path (schema decode, then fill) writes, and ibapi must read it back."""
+    from pytest_tws.wire.protobuf_convert import flat_plan
+
+    for payload in (market_layouts.tick_price(req_id, tick_type, price, size, version),
+                    market_layouts.tick_size(req_id, tick_type, size, version),
+                    market_layouts.tick_string(req_id, tick_type, value, version),
+                    market_layouts.tick_generic(req_id, tick_type, price, version)):
+        fields = payload[:-1].split("\0")
+        schema = RESPONSES[Out(int(fields[0]))]
+        general = codec_for(version).message(Message(schema, schema.decode(fields, version)))[1]
+        assert codec_for(version).payload(payload) == general
+        plan = flat_plan(schema, version)
+        if frame_kind(version, general) == "protobuf":
+            assert plan is not None and plan.frame(fields) == general
+        (call, *_) = ibapi_receives(version, general)
+        assert call.args[0] == req_id
