@@ -88,6 +88,7 @@ def _order_to_proto(values: Values) -> Values:
     if not conditions and not prices:
         return values
     out = dict(values)
+    out.pop("orderComboLegs", None)  # carried on the contract's legs below
     if conditions:
         out["conditions"] = [
             {**c, "isConjunctionConnection": c.get("conjunction", _AND) == _AND}
@@ -107,8 +108,15 @@ def _order_to_proto(values: Values) -> Values:
 FROM_PROTO: dict[str, Callable[[Values], Values]] = {
     "PlaceOrderRequest": _order_from_proto,
 }
+def _completed_order_to_proto(values: Values) -> Values:
+    """completedOrder has no orderId and no clientId in text (ibapi's text decoder leaves
+    them 0): the same in protobuf, though Order.proto has the fields."""
+    out = _order_to_proto(values)
+    return {k: v for k, v in out.items() if k not in ("orderId", "clientId")}
+
+
 #: proto class name -> a function adjusting the values before writing them (responses)
 TO_PROTO: dict[str, Callable[[Values], Values]] = {
     "OpenOrder": _order_to_proto,
-    "CompletedOrder": _order_to_proto,
+    "CompletedOrder": _completed_order_to_proto,
 }

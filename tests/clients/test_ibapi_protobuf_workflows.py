@@ -39,7 +39,8 @@ RECORDED = ("nextValidId", "managedAccounts", "currentTime", "error", "contractD
             "historicalData", "historicalDataEnd", "orderStatus", "openOrder", "openOrderEnd",
             "execDetails", "execDetailsEnd", "commissionAndFeesReport", "position",
             "positionEnd", "accountSummary", "accountSummaryEnd", "updateAccountValue",
-            "updatePortfolio", "updateAccountTime", "accountDownloadEnd")
+            "updatePortfolio", "updateAccountTime", "accountDownloadEnd", "completedOrder",
+            "completedOrdersEnd")
 MSFT_CON_ID = 272093
 NO_SECURITY_DEFINITION, MISSING_OR_INVALID, CLIENT_ID_IN_USE = 200, 321, 326
 MAX_TICKERS, MAX_RATE = 101, 100

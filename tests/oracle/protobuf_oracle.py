@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable
 from typing import Any
@@ -116,12 +117,15 @@ def fake_sends(version: int, message: Message) -> bytes:
     return codec_for(version).message(message)[1]
 
 
-def unused_names(message: Message) -> list[str]:
-    """The values the message's protobuf class has no field for (lost in protobuf)."""
+def unused_names(message: Message, version: int = protobuf.PROTOBUF_MAX_VERSION) -> list[str]:
+    """The values the message's layout at `version` has and its protobuf class has no field
+    for (lost in protobuf)."""
     unused: list[str] = []
     response_message(protobuf.response_class(message.schema.message_id), message.values,
                      unused)
-    return [n for n in unused if not n.rsplit(".", 1)[-1].startswith("_")]
+    laid_out = set(message.schema.field_names(version))
+    return [n for n in unused if not n.rsplit(".", 1)[-1].startswith("_")
+            and re.sub(r"\[\d+\]", "[]", n) in laid_out]
 
 
 def ibapi_receives(version: int, frame: bytes) -> list[Call]:
