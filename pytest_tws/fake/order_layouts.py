@@ -63,6 +63,8 @@ def _order_contract(order: Order) -> Values:
     values["comboLegs"] = legs
     if sent.get("deltaNeutralContract"):
         values["deltaNeutralContract"] = sent["deltaNeutralContract"]
+        # named, not derived: common.delta_neutral_contract's `when` reads the flag itself
+        values["deltaNeutralContractPresent"] = True
     return values
 
 

@@ -164,8 +164,8 @@ def preview(session: Session, order: Order) -> None:
                                   mark))
     else:
         mark = _mark(backend, order.contract, ticket.limit_price or 0.0)
-        marks[order.contract.con_id] = mark
         price = ticket.limit_price if ticket.limit_price is not None else mark
+        marks[order.contract.con_id] = price  # the rule prices a what-if at its limit
         trades.append(Holding(order.contract, direction * ticket.total_quantity, price))
     fee = sum(commissions([(t.contract, t.quantity, t.price) for t in trades]))
     result = what_if(account.cash, held, trades, marks, fee, order.contract.currency or "USD")

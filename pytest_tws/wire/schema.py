@@ -65,6 +65,7 @@ _DEFAULTS: dict[Kind, Any] = {
     STR: "", INT: 0, FLOAT: 0.0, BOOL: False, DECIMAL: None, OPT_INT: None, OPT_FLOAT: None,
 }
 _MISSING = object()
+INFINITY_TEXT = "Infinity"
 
 
 @dataclass(frozen=True)
@@ -361,7 +362,11 @@ def _write(item: Field, value: Any) -> FieldValue:
     if kind is DECIMAL:
         return _decimal_text(value)
     if kind is FLOAT or kind is OPT_FLOAT:
-        return float(value)
+        number = float(value)
+        if math.isinf(number):
+            # TWS writes Java's Double.toString: ibapi decodes "Infinity" (const.INFINITY_STR)
+            return INFINITY_TEXT if number > 0 else "-" + INFINITY_TEXT
+        return number
     return value  # type: ignore[no-any-return]
 
 

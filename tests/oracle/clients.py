@@ -18,6 +18,7 @@ import math
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timezone
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,8 @@ from pytest_tws.wire.versions import TEXT_PROTOCOL_MAX
 UNSET_DOUBLE = 1.7976931348623157e308
 UNSET_INTEGER = 2**31 - 1
 UNSET_LONG = 2**63 - 1
+#: ibapi's UNSET_DECIMAL (2**127 - 1): any Decimal this large is "unset"
+UNSET_DECIMAL = Decimal(2**127 - 1)
 
 #: The server versions every layout is proven at (and where gates of implemented messages fall).
 TEXT_VERSIONS = (100, 151, 157, 163, 170, 173, 176, 178, 187, 193, TEXT_PROTOCOL_MAX)
@@ -140,6 +143,9 @@ class Call:
 class _Recorder:
     """A wrapper that records every call made on it."""
 
+    #: ib_async's execDetails converts the execution time to its wrapper's default timezone
+    defaultTimezone = timezone.utc
+
     def __init__(self) -> None:
         self.calls: list[Call] = []
 
@@ -208,7 +214,7 @@ def decode_response(client: str, version: int, fields: list[str]) -> list[Call]:
             decoder.interpretWithSignature(raw[1:], info)
             assert len(wrapper.calls) > before, (
                 f"ibapi's {info.wrapperMeth.__name__} wants "
-                f"{len(info.wrapperParams) - 1} fields, got {len(fields) - 1}")
+                f"{len(info.wrapperParams) - 1} fields after the version, got {len(fields) - 2}")
         return list(wrapper.calls)
     decoder, recorder = _client_decoder(client, version)
     recorder.calls.clear()
@@ -226,7 +232,7 @@ def normalise(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, Decimal):
-        if not value.is_finite() or value >= Decimal(UNSET_DOUBLE):
+        if not value.is_finite() or value >= UNSET_DECIMAL:
             return None
         value = float(value)
     if isinstance(value, int):

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pytest_tws.wire import versions as v
-from tests.oracle.clients import View
+from tests.oracle.clients import UNSET_DOUBLE, View
 from tests.oracle.strategies import SEC_TYPES
 
 ORDER_TYPES = ("LMT", "MKT", "STP", "STP LMT", "REL", "VOL", "TRAIL", "PEG BENCH", "PEG BEST",
@@ -161,7 +161,8 @@ def order_specs(version: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]
         "deltaNeutralOrderType": d.pick(["", "", "LMT", "MKT"]),
         "deltaNeutralAuxPrice": p(), "continuousUpdate": f(), "referencePriceType": i(1, 2),
         "trailStopPrice": p(), "trailingPercent": d.positive(), "scaleInitLevelSize": i(),
-        "scaleSubsLevelSize": i(), "scalePriceIncrement": d.pick([0.0, 0.05, 1.25]),
+        # unset, not 0.0: ib_async reads any 0.0 float as its default (UNSET here)
+        "scaleSubsLevelSize": i(), "scalePriceIncrement": d.pick([UNSET_DOUBLE, 0.05, 1.25]),
         "scaleTable": m(), "activeStartTime": m(), "activeStopTime": m(),
         "hedgeType": d.pick(["", "D", "B", "F", "P"]), "optOutSmartRouting": f(),
         "clearingAccount": m(), "clearingIntent": d.pick(["", "IB", "Away", "PTA"]),
@@ -186,7 +187,7 @@ def order_specs(version: int, seed: int) -> tuple[dict[str, Any], dict[str, Any]
                     deltaNeutralClearingAccount=m(), deltaNeutralClearingIntent=m(),
                     deltaNeutralOpenClose=m(), deltaNeutralShortSale=f(),
                     deltaNeutralShortSaleSlot=i(0, 2), deltaNeutralDesignatedLocation=m())
-    if spec["scalePriceIncrement"] > 0:
+    if spec["scalePriceIncrement"] < UNSET_DOUBLE:
         spec.update(scalePriceAdjustValue=p(), scalePriceAdjustInterval=i(),
                     scaleProfitOffset=p(), scaleAutoReset=f(), scaleInitPosition=i(),
                     scaleInitFillQty=i(), scaleRandomPercent=f())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from pytest_tws.wire import versions as v
@@ -20,7 +20,9 @@ from tests.oracle.clients import TEXT_VERSIONS, View, client_versions, encode_re
 from tests.oracle.order_specs import build_order, order_specs, order_view
 from tests.oracle.strategies import build_contract, ids, maybe_text, text
 
-SETTINGS = settings(max_examples=15, deadline=None,
+#: drawn from seeds: shrinking would only re-run slow cases
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+SETTINGS = settings(max_examples=10, deadline=None, phases=NO_SHRINK,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
@@ -63,7 +65,7 @@ def test_place_order(client: str, version: int, seed: int, order_id: int) -> Non
 @pytest.mark.parametrize(("client", "version"), client_versions(
     versions=sorted({*TEXT_VERSIONS, v.MIN_SERVER_VER_MANUAL_ORDER_TIME,
                      v.MIN_SERVER_VER_RFQ_FIELDS, v.MIN_SERVER_VER_CME_TAGGING_FIELDS})))
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10, deadline=None, phases=NO_SHRINK)
 @given(order_id=ids, when=maybe_text, operator=maybe_text, indicator=st.integers(0, 1))
 def test_cancel_order(client: str, version: int, order_id: int, when: str, operator: str,
                       indicator: int) -> None:
@@ -128,7 +130,7 @@ EXEC_VERSIONS = sorted(set((*TEXT_VERSIONS, v.MIN_SERVER_VER_PARAMETRIZED_DAYS_O
 
 
 @pytest.mark.parametrize(("client", "version"), client_versions(versions=EXEC_VERSIONS))
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, phases=NO_SHRINK)
 @given(req_id=ids, client_id=st.integers(0, 99), account=maybe_text, time=maybe_text,
        symbol=maybe_text, sec_type=maybe_text, exchange=maybe_text,
        side=st.sampled_from(["", "BUY", "SELL"]), days=st.integers(1, 7),
