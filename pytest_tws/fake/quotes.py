@@ -14,7 +14,6 @@ from pytest_tws.model.catalog import Catalog
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.market import DEFAULT_UNDERLYINGS, MarketSimulator, OptionQuote, Quote
 
-
 #: Sessions roll (previous close := last, volume 0) at the start of US pre-market trading.
 SESSION_ROLL = time(4, 0)
 

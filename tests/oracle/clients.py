@@ -178,7 +178,7 @@ def _ibapi_recorder() -> Any:
     return wrapper
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ibapi_decoder(version: int) -> tuple[Any, Any]:
     """One ibapi Decoder per version (making one inspects every wrapper method: slow)."""
     from ibapi.decoder import Decoder
@@ -187,7 +187,7 @@ def _ibapi_decoder(version: int) -> tuple[Any, Any]:
     return Decoder(wrapper, version), wrapper
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _client_decoder(client: str, version: int) -> tuple[Any, _Recorder]:
     module = importlib.import_module(f"{client}.decoder")
     recorder = _Recorder()

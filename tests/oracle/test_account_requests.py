@@ -17,7 +17,8 @@ from tests.oracle.strategies import ids, maybe_text, text
 SETTINGS = settings(max_examples=10, deadline=None)
 #: the multi-account requests exist from MIN_SERVER_VER_MODELS_SUPPORT (ibapi refuses below)
 MODELS = client_versions(versions=sorted(
-    {v for v in TEXT_VERSIONS if v >= MIN_SERVER_VER_MODELS_SUPPORT} | {MIN_SERVER_VER_MODELS_SUPPORT}))
+    {v for v in TEXT_VERSIONS if v >= MIN_SERVER_VER_MODELS_SUPPORT}
+    | {MIN_SERVER_VER_MODELS_SUPPORT}))
 
 
 def _decoded(client: str, version: int, message_id: In, method: str, *args: Any) -> Any:
