@@ -88,7 +88,7 @@ def check_modify(order: Order, ticket: OrderTicket) -> None:
 
 
 def cancellable(book: OrderBook, client_id: int, order_id: int) -> Order:
-    """The order a cancelOrder means, or the error TWS answers (10147, 10148)."""
+    """The order a cancelOrder means, or the error TWS answers (10147 unknown, 161 done)."""
     order = book.find(client_id, order_id) or book.find_any(order_id)
     if order is None:
         raise TwsError(Code.ORDER_ID_NOT_FOUND, error_text(Code.ORDER_ID_NOT_FOUND, order_id),

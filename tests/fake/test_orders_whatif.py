@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from ib_async import IB, LimitOrder, MarketOrder, Stock
+from ib_async import IB, Bag, ComboLeg, LimitOrder, MarketOrder, Option, Stock
 
 from pytest_tws import FakeTWS
-from pytest_tws.model.margin import REG_T_INITIAL, REG_T_MAINTENANCE
+from pytest_tws.model.contracts import ContractSpec
+from pytest_tws.model.margin import REG_T_INITIAL, REG_T_MAINTENANCE, Holding, requirement
 from pytest_tws.model.matching import STOCK_MIN_PER_ORDER
 from pytest_tws.waiting import wait_until
 
@@ -77,6 +78,36 @@ async def test_what_if_for_an_unknown_contract_is_321(client: IB, fake_tws: Fake
     finally:
         pending.cancel()
     nothing_happened(fake_tws)
+
+
+async def test_what_if_vertical_spread_margins_its_legs(client: IB, fake_tws: FakeTWS) -> None:
+    """The rule for a BAG: each leg's margin (long call: its premium; short call: premium plus
+    20 % of the underlying), no spread offset (docs/orders.md)."""
+    expiry = fake_tws.call(lambda: fake_tws.backend.catalog.expirations("SPY")[2])
+    low, high = (Option("SPY", f"{expiry:%Y%m%d}", strike, "C", "SMART")
+                 for strike in (600, 605))
+    await client.qualifyContractsAsync(low, high)
+    bag = Bag(symbol="SPY", exchange="SMART", currency="USD", comboLegs=[
+        ComboLeg(conId=low.conId, ratio=1, action="BUY", exchange="SMART"),
+        ComboLeg(conId=high.conId, ratio=1, action="SELL", exchange="SMART")])
+    state = await client.whatIfOrderAsync(bag, LimitOrder("BUY", 2, 2.5))
+    assert state.status == "PreSubmitted"
+    # the short leg alone needs 20 % of 2 x 100 x the strike or more
+    assert float(state.initMarginChange) > 0.2 * 2 * 100 * 600
+    assert state.commission > 0
+    nothing_happened(fake_tws)
+
+
+def test_the_margin_rule() -> None:
+    stock = ContractSpec(1, "AAPL", "STK")
+    call = ContractSpec(2, "SPY", "OPT", strike=600.0, right="C", multiplier="100")
+    future = ContractSpec(3, "ES", "FUT", multiplier="50")
+    assert requirement(Holding(stock, 10, 200.0)).initial == REG_T_INITIAL * 2000
+    assert requirement(Holding(stock, -10, 200.0)).maintenance == REG_T_MAINTENANCE * 2000
+    assert requirement(Holding(call, 2, 3.0)).initial == 600.0
+    short = requirement(Holding(call, -2, 3.0, underlying_price=610.0))
+    assert short.initial == short.maintenance == 600.0 + 0.2 * 2 * 100 * 610.0
+    assert requirement(Holding(future, 1, 5000.0)).initial == pytest.approx(25_000.0)
 
 
 # -- ibapi ----------------------------------------------------------------------------------

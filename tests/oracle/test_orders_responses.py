@@ -76,8 +76,9 @@ ORDER_STATE_ALIASES = {"commissionAndFees": "commission",
 
 
 def _placed_order(client: str, seed: int, order_id: int, client_id: int,
-                  perm_id: int) -> Order:
-    """A random order as the fake holds it after placeOrder (decoded at v200)."""
+                  perm_id: int) -> tuple[Order, Values]:
+    """A random order as the fake holds it after placeOrder (decoded at v200), and the
+    placeOrder values it came from."""
     contract_spec, spec = order_specs(v.TEXT_PROTOCOL_MAX, seed)
     fields = encode_request("ibapi", v.TEXT_PROTOCOL_MAX, "placeOrder", order_id,
                             build_contract("ibapi", contract_spec), build_order("ibapi", spec),
@@ -90,7 +91,19 @@ def _placed_order(client: str, seed: int, order_id: int, client_id: int,
         exchange=c["exchange"], local_symbol=c["localSymbol"], trading_class=c["tradingClass"],
         last_trade_date=c["lastTradeDateOrContractMonth"], strike=c["strike"], right=c["right"],
         multiplier=c["multiplier"])
-    return Order(ticket, perm_id, resolved)
+    return Order(ticket, perm_id, resolved), values
+
+
+def _kept(meant: Mapping[str, Any], sent: Values) -> list[str]:
+    """Every field the client sent that the message carries comes back as sent; the fake
+    only fills in what TWS fills in (an empty clearingIntent becomes IB; usePriceMgmtAlgo
+    unset reads as false)."""
+    sent = dict(sent)
+    if not sent.get("clearingIntent"):
+        sent.pop("clearingIntent", None)
+    if sent.get("usePriceMgmtAlgo") is None:
+        sent.pop("usePriceMgmtAlgo", None)
+    return _same_as_sent(meant, sent)
 
 
 def _wire(message: Message, version: int) -> tuple[list[str], Values]:
@@ -123,10 +136,11 @@ def _preview(seed: int) -> WhatIf:
        status=st.sampled_from(["PreSubmitted", "Submitted", "Filled"]), what_if=st.booleans())
 def test_open_order(client: str, version: int, seed: int, order_id: int, client_id: int,
                     perm_id: int, status: str, what_if: bool) -> None:
-    order = _placed_order(client, seed, order_id, client_id, perm_id)
+    order, sent = _placed_order(client, seed, order_id, client_id, perm_id)
     message = order_layouts.open_order(order, status, _preview(seed) if what_if else None)
     fields, meant = _wire(message, version)
     assert _same_as_sent(meant, message.values) == []
+    assert _kept(meant, sent) == []
     (call,) = decode_response(client, version, fields)
     assert call.name == "openOrder"
     decoded_id, contract, decoded, state = call.args
@@ -140,12 +154,13 @@ def test_open_order(client: str, version: int, seed: int, order_id: int, client_
 @given(seed=st.integers(0, 2**32), order_id=ids, perm_id=ids, when=text, why=maybe_text)
 def test_completed_order(client: str, version: int, seed: int, order_id: int, perm_id: int,
                          when: str, why: str) -> None:
-    order = _placed_order(client, seed, order_id, 3, perm_id)
+    order, sent = _placed_order(client, seed, order_id, 3, perm_id)
     order.status, order.filled = FILLED, order.ticket.total_quantity
     order.completed_time, order.completed_status = when, why
     message = order_layouts.completed_order(order)
     fields, meant = _wire(message, version)
     assert _same_as_sent(meant, message.values) == []
+    assert _kept(meant, sent) == []
     (call,) = decode_response(client, version, fields)
     assert call.name == "completedOrder"
     contract, decoded, state = call.args
@@ -192,7 +207,7 @@ def test_exec_details_and_commission(client: str, version: int, req_id: int, see
                                      exec_id: str, account: str, side: str, shares: int,
                                      price: float, order_ref: str, commission: float,
                                      pnl: float | None) -> None:
-    order = _placed_order(client, seed, 7, 2, 1_000_000_042)
+    order, _ = _placed_order(client, seed, 7, 2, 1_000_000_042)
     execution_values = {
         "orderId": 7, "execId": exec_id, "time": "20260413 15:27:04 US/Eastern",
         "acctNumber": account, "exchange": "ISLAND", "side": side, "shares": shares,

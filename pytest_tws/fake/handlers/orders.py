@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from pytest_tws.fake import order_layouts, trading
+from pytest_tws.fake import order_layouts, trading, what_if
+from pytest_tws.fake.backend import EASTERN
 from pytest_tws.fake.convert import contract_query
 from pytest_tws.fake.session import Handler, Session
 from pytest_tws.model import order_rules
@@ -84,7 +86,7 @@ def place_order(session: Session, values: Values) -> None:
     contract, legs = order_rules.resolve(backend.catalog, query, ticket)
     if ticket.what_if:
         # TWS: a what-if creates no order, execution or position; it answers one openOrder
-        trading.preview(session, Order(ticket, 0, contract, legs))
+        what_if.preview(session, Order(ticket, 0, contract, legs))
         return
     broker.use_order_id(ticket.order_id)
     trading.submit(backend, Order(ticket, broker.new_perm_id(), contract, legs))
@@ -144,15 +146,26 @@ class ExecutionFilter:
     sec_type: str = ""
     exchange: str = ""
     side: str = ""
+    last_n_days: int | None = None
+    """executions of the last N days, today included (MIN_SERVER_VER_PARAMETRIZED_DAYS_...)"""
+    specific_dates: tuple[int, ...] = ()
+    """executions on these days (yyyymmdd, exchange time)"""
 
     @classmethod
     def from_values(cls, values: Values) -> ExecutionFilter:
         return cls(client_id=values.get("clientId", 0), account=values.get("acctCode", ""),
                    time=str(values.get("time", "")).replace("-", " "),
                    symbol=values.get("symbol", ""), sec_type=values.get("secType", ""),
-                   exchange=values.get("exchange", ""), side=values.get("side", ""))
+                   exchange=values.get("exchange", ""), side=values.get("side", ""),
+                   last_n_days=values.get("lastNDays"),
+                   specific_dates=tuple(d["date"] for d in values.get("specificDates") or ()))
 
-    def matches(self, e: Execution) -> bool:
+    def matches(self, e: Execution, today: date) -> bool:
+        day = e.time.astimezone(EASTERN).date()
+        if self.last_n_days and (today - day).days >= self.last_n_days:
+            return False
+        if self.specific_dates and int(f"{day:%Y%m%d}") not in self.specific_dates:
+            return False
         if self.client_id and self.client_id != e.client_id:
             return False
         if self.account and self.account != e.account:
@@ -173,8 +186,10 @@ def req_executions(session: Session, values: Values) -> None:
     req_id = values.get("reqId", NO_REQUEST_ID)
     wanted = ExecutionFilter.from_values(values)
     everyone = session.client_id == 0
+    today = session.backend.now().astimezone(EASTERN).date()
     for execution in trading.book(session.backend).executions:
-        if (everyone or execution.client_id == session.client_id) and wanted.matches(execution):
+        mine = everyone or execution.client_id == session.client_id
+        if mine and wanted.matches(execution, today):
             session.send(order_layouts.exec_details(req_id, execution))
             if execution.commission is not None:
                 session.send(order_layouts.commission_report(execution))
