@@ -49,8 +49,11 @@ def _messages_of(obj: object) -> set[Key]:
         return {key(obj)}
     if isinstance(obj, Schema) and isinstance(obj.message_id, (In, Out)):
         return {key(obj.message_id)}
-    if isinstance(getattr(obj, "schema", None), Schema):  # a layout built from a schema
-        return _messages_of(obj.schema)  # type: ignore[attr-defined]
+    # a layout built from a schema (its own attribute: never getattr on arbitrary objects,
+    # `pytest.mark.schema` would make a mark)
+    schema = getattr(obj, "__dict__", {}).get("schema") if not isinstance(obj, type) else None
+    if isinstance(schema, Schema):
+        return _messages_of(schema)
     if isinstance(obj, (list, tuple, set, frozenset)):
         found: set[Key] = set()
         for item in obj:
