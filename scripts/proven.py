@@ -1,8 +1,10 @@
 """Which server versions each message's schema is proven at, per client: for docs/coverage.md.
 
 A message is proven at a version for a client when it has a schema (`REQUESTS`/`RESPONSES`)
-and an oracle test (tests/oracle/test_*.py) that names it (`In.X` or `Out.X` anywhere in the
-test function, its decorators included) is parametrised with that `(client, version)`. The
+and an oracle test (tests/oracle/test_*.py) that codes it is parametrised with that
+`(client, version)`. A test codes the messages it names (`In.X`/`Out.X`, a schema, a
+parametrize list of them; decorators included) and those named by the functions of this
+project it calls, a few calls deep (a layout that returns `Message(OPEN_ORDER, ...)`). The
 test functions are read, not run: the parametrisation is the `client, version` parametrize
 mark pytest would expand (clients not installed count too: the `test` extra installs all).
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
+import textwrap
 from collections.abc import Iterator
 from enum import Enum
 from functools import cache
@@ -18,9 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tws.wire.messages import In, Out
+from pytest_tws.wire.schema import Schema
 from pytest_tws.wire.schemas import REQUESTS, RESPONSES
 
 ORACLE = Path(__file__).resolve().parent.parent / "tests" / "oracle"
+#: how many calls deep a test's helpers and this project's layouts are followed
+FOLLOW_DEPTH = 3
+#: modules whose functions are followed (not the clients' or the standard library's)
+OWN_CODE = ("pytest_tws.", "tests.oracle.")
 #: clients in the order the column lists them
 CLIENT_ORDER = ("ibapi", "ib_async", "ib_insync")
 
@@ -33,32 +42,63 @@ def key(message: Enum) -> Key:
     return type(message).__name__, message.name
 
 
-def _named_messages(function: ast.FunctionDef, constants: dict[str, ast.expr]) -> set[Key]:
-    """`In.X`/`Out.X` in the function (decorators included) or in a module-level constant
-    it names (a parametrize list kept in a variable)."""
+def _messages_of(obj: object) -> set[Key]:
+    """The message keys `obj` stands for: an `In`/`Out` member, a Schema, or a collection
+    (a parametrize list) holding them."""
+    if isinstance(obj, (In, Out)):
+        return {key(obj)}
+    if isinstance(obj, Schema) and isinstance(obj.message_id, (In, Out)):
+        return {key(obj.message_id)}
+    # a layout built from a schema (its own attribute: never getattr on arbitrary objects,
+    # `pytest.mark.schema` would make a mark)
+    schema = getattr(obj, "__dict__", {}).get("schema") if not isinstance(obj, type) else None
+    if isinstance(schema, Schema):
+        return _messages_of(schema)
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        found: set[Key] = set()
+        for item in obj:
+            values = getattr(item, "values", item)  # a pytest.param
+            items = values if isinstance(values, (list, tuple)) else (values,)
+            for x in items:
+                if isinstance(x, (In, Out, Schema)):
+                    found |= _messages_of(x)
+        return found
+    return set()
+
+
+def _resolve(node: ast.expr, scope: dict[str, Any]) -> object:
+    """The object a `name` or `name.attr.attr` expression names in `scope`, or None."""
+    if isinstance(node, ast.Name):
+        return scope.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _resolve(node.value, scope)
+        return getattr(base, node.attr, None) if base is not None else None
+    return None
+
+
+def _named_messages(tree: ast.AST, scope: dict[str, Any], depth: int = 0,
+                    seen: set[int] | None = None) -> set[Key]:
+    """Messages a test names, directly (`In.X`, a schema, a parametrize list of them) or
+    through the functions it calls (a layout returning `Message(SCHEMA, ...)`), followed
+    `FOLLOW_DEPTH` calls deep into this project's own code. Requests count only where the
+    test names them itself: a helper that decodes a request to build a response's input (at
+    one version) does not prove that request."""
+    seen = set() if seen is None else seen
     named: set[Key] = set()
-    nodes: list[ast.AST] = [function]
-    nodes += [constants[n.id] for n in ast.walk(function)
-              if isinstance(n, ast.Name) and n.id in constants]
-    for node in (n for root in nodes for n in ast.walk(root)):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id in ("In", "Out")):
-            enum: Any = In if node.value.id == "In" else Out
-            if node.attr in enum.__members__:
-                named.add((node.value.id, node.attr))
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Name, ast.Attribute)):
+            continue
+        obj = _resolve(node, scope)
+        named |= {k for k in _messages_of(obj) if depth == 0 or k[0] == "Out"}
+        if (inspect.isfunction(obj) and id(obj) not in seen and depth < FOLLOW_DEPTH
+                and obj.__module__.startswith(OWN_CODE)):
+            seen.add(id(obj))
+            try:
+                source = textwrap.dedent(inspect.getsource(obj))
+            except (OSError, TypeError):
+                continue
+            named |= _named_messages(ast.parse(source), obj.__globals__, depth + 1, seen)
     return named
-
-
-def _constants(tree: ast.Module) -> dict[str, ast.expr]:
-    found: dict[str, ast.expr] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    found[target.id] = node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            found[node.target.id] = node.value
-    return found
 
 
 def _client_versions(function: object) -> set[tuple[str, int]]:
@@ -84,12 +124,11 @@ def oracle_versions() -> dict[Key, dict[str, frozenset[int]]]:
     for path in sorted(ORACLE.glob("test_*.py")):
         module = importlib.import_module(f"tests.oracle.{path.stem}")
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        constants = _constants(tree)
         for node in tree.body:
             if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test")):
                 continue
             pairs = _client_versions(getattr(module, node.name, None))
-            for message in _named_messages(node, constants):
+            for message in _named_messages(node, vars(module)):
                 for client, version in pairs:
                     found.setdefault(message, {}).setdefault(client, set()).add(version)
     return {m: {c: frozenset(v) for c, v in by.items()} for m, by in found.items()}

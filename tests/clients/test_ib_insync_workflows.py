@@ -13,7 +13,7 @@ import pytest
 
 from pytest_tws import FakeTWS, TwsTarget
 from pytest_tws.waiting import expect_event, wait_until
-from tests.clients.conftest import DecodeErrors
+from tests.clients.decode_errors import DecodeErrors
 
 ib_insync = pytest.importorskip("ib_insync")
 from ib_insync import (  # noqa: E402

@@ -209,7 +209,8 @@ def decode_response(client: str, version: int, fields: list[str]) -> list[Call]:
             assert not left, f"ibapi left {len(left)} fields unread: {left[:5]}"
         else:
             before = len(wrapper.calls)
-            # EClient.run hands the decoder the fields after the message id
+            # ibapi's reader hands interpret() the fields after the message id; the
+            # signature reader then skips the version field
             decoder.interpretWithSignature(raw[1:], info)
             assert len(wrapper.calls) > before, (
                 f"ibapi's {info.wrapperMeth.__name__} wants "
