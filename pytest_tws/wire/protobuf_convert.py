@@ -53,6 +53,16 @@ _ABSENT: dict[Kind, Any] = {
 }
 
 
+#: FieldDescriptor.LABEL_REPEATED, for protobuf runtimes older than `is_repeated`
+_LABEL_REPEATED = 3
+
+
+def _repeated(field: Any) -> bool:
+    """A repeated field (`is_repeated` from protobuf 5.29/6; `label` before, deprecated)."""
+    flag = getattr(field, "is_repeated", None)
+    return bool(flag) if flag is not None else field.label == _LABEL_REPEATED
+
+
 class ProtoError(ValueError):
     """A protobuf body that cannot be read as the message its id announces."""
 
@@ -75,9 +85,9 @@ def raw_values(message: Any) -> Values:
             out[name] = {k: (raw_values(v) if value_field.message_type is not None else v)
                          for k, v in value.items()}
         elif sub is not None:
-            out[name] = [raw_values(v) for v in value] if field.is_repeated else raw_values(value)
+            out[name] = [raw_values(v) for v in value] if _repeated(field) else raw_values(value)
         else:
-            out[name] = list(value) if field.is_repeated else value
+            out[name] = list(value) if _repeated(field) else value
     return out
 
 
@@ -198,13 +208,13 @@ def fill(message: Any, values: Mapping[str, Any], unused: list[str] | None = Non
         sub = field.message_type
         if sub is not None and sub.GetOptions().map_entry:
             target.update(_as_map(value))
-        elif sub is not None and field.is_repeated:
+        elif sub is not None and _repeated(field):
             for i, entry in enumerate(value):
                 fill(target.add(), entry, unused, f"{path}{key}[{i}].")
         elif sub is not None:
             target.SetInParent()
             fill(target, value, unused, f"{path}{key}.")
-        elif field.is_repeated:
+        elif _repeated(field):
             singles = (next(iter(v.values())) if isinstance(v, Mapping) else v for v in value)
             target.extend(x for x in (_scalar(field, v) for v in singles) if x is not None)
         else:
@@ -312,7 +322,7 @@ def _make_flat_plan(schema: Schema, version: int) -> FlatPlan | None:
         field = by_ibkr.get(item.name)
         if item.name.startswith("_") or item.const is not None or field is None:
             continue
-        if field.message_type is not None or field.is_repeated:
+        if field.message_type is not None or _repeated(field):
             return None
         steps.append((index, field.name, _TEXT_TO[field.cpp_type]))
     return FlatPlan(int(schema.message_id), cls, steps)  # type: ignore[call-overload]
