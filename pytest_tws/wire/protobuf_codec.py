@@ -12,7 +12,7 @@ whatever the framing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from pytest_tws.wire import protobuf
@@ -136,7 +136,7 @@ class Codec:
     def __init__(self, version: int) -> None:
         self.version = version
         self.binary = version >= MIN_SERVER_VER_PROTOBUF
-        self._repeated: dict[tuple[object, ...], tuple[Sequence[str], bytes]] = {}
+        self._repeated: dict[object, tuple[Sequence[str], bytes]] = {}
         self._payloads: dict[str, bytes] = {}
         self._routes: dict[str, object] = {}
         """message id text -> None (text), its FlatPlan, or its Schema (protobuf)"""
@@ -192,10 +192,10 @@ class Codec:
 
     def repeated(self, message: Message | Sequence[Any]) -> tuple[Sequence[str], bytes]:
         """`message` or `fields`, encoded once and remembered (sent again and again)."""
-        if type(message) is Message:
-            key: tuple[object, ...] = (message.schema.name, *_freeze(message.values))
-        else:
-            key = tuple(cast(Sequence[Any], message))
+        # a Message by identity (the fake memoises the ones it repeats; the cache holds it, so
+        # its id cannot be reused), a field list by its fields
+        key: object = message if type(message) is Message else tuple(
+            cast(Sequence[Any], message))
         encoded = self._repeated.get(key)
         if encoded is None:
             if len(self._repeated) >= _REPEATED_LIMIT:
@@ -231,10 +231,6 @@ def _warn_text_above_threshold(message_id: str, version: int) -> None:
         _WARNED.add(message_id)
         log.warning("response %s sent as a field list at v%d, where it is protobuf: "
                     "it should be a schema Message", message_id, version)
-
-
-def _freeze(values: Mapping[str, Any]) -> Iterable[object]:
-    return tuple(sorted((k, repr(v)) for k, v in values.items()))
 
 
 _CODECS: dict[int, Codec] = {}
