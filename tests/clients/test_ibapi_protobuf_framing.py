@@ -21,7 +21,10 @@ from pytest_tws.wire import protobuf
 from pytest_tws.wire.framing import FrameReader, encode_binary_frame
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.protobuf_codec import codec_for
-from pytest_tws.wire.versions import MIN_SERVER_VER_PROTOBUF_SCAN_DATA
+from pytest_tws.wire.versions import (
+    MIN_SERVER_VER_PROTOBUF_REST_MESSAGES_3,
+    MIN_SERVER_VER_PROTOBUF_SCAN_DATA,
+)
 
 ibapi_client = pytest.importorskip("ibapi.client")
 from ibapi.contract import Contract  # noqa: E402
@@ -145,3 +148,41 @@ async def test_malformed_protobuf_body_closes_only_that_client(app: App, tws: Fa
 def test_length_prefix_of_a_binary_frame() -> None:
     frame = encode_binary_frame(9, b"1\x00")
     assert struct.unpack(">II", frame[:8]) == (6, 9)
+
+
+async def test_a_protobuf_request_that_does_not_convert_is_answered_321(tws: FakeTWS) -> None:
+    """A well-formed protobuf body whose value cannot be read (a size that is not a number)
+    is answered as in text: error 321 naming what was wrong, in protobuf; the client stays."""
+    from ibapi.protobuf.ErrorMessage_pb2 import ErrorMessage
+    from ibapi.protobuf.PlaceOrderRequest_pb2 import PlaceOrderRequest
+    from ibapi.protobuf.StartApiRequest_pb2 import StartApiRequest
+
+    from pytest_tws.wire.framing import encode_protobuf_frame, split_binary_id
+    from pytest_tws.wire.messages import Out
+
+    version = tws.max_server_version
+    if version < MIN_SERVER_VER_PROTOBUF_REST_MESSAGES_3:
+        pytest.skip("placeOrder and startApi are protobuf from 213 on")
+    reader, writer = await asyncio.open_connection(tws.host, tws.port)
+    writer.write(prologue(f"v100..{version}".encode()))
+    writer.write(encode_protobuf_frame(int(In.START_API),
+                                       StartApiRequest(clientId=11).SerializeToString()))
+    order = PlaceOrderRequest(orderId=5)
+    order.contract.conId, order.contract.symbol, order.contract.secType = 265598, "AAPL", "STK"
+    order.contract.exchange, order.contract.currency = "SMART", "USD"
+    order.order.action, order.order.orderType, order.order.totalQuantity = "BUY", "LMT", "abc"
+    writer.write(encode_protobuf_frame(int(In.PLACE_ORDER), order.SerializeToString()))
+    frames, errors = FrameReader(), []
+    while not any(e.errorCode == 321 for e in errors):
+        data = await asyncio.wait_for(reader.read(65536), WAIT)
+        assert data, "the fake closed the client"
+        for payload in frames.feed_payloads(data):
+            if payload[:1].isdigit():
+                continue  # the handshake's answer: text
+            message_id, is_proto, body = split_binary_id(payload)
+            if message_id == Out.ERR_MSG and is_proto:
+                errors.append(ErrorMessage.FromString(body))
+    [refusal] = [e for e in errors if e.errorCode == 321]
+    assert "totalQuantity" in refusal.errorMsg
+    writer.close()
+    assert tws.transcript.take_failures()[0].kind == "undecodable request"
