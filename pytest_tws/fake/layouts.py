@@ -7,6 +7,7 @@ schema's, and when to say it is the handlers' business.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -27,6 +28,9 @@ Fields = list[FieldValue]
 STOCK_AGG_GROUP = 1
 OPTION_AGG_GROUP = 2
 STOCK_SUGGESTED_SIZE = 100
+#: messages that repeat at every connect (account values, the accounts list, ends) are made
+#: once: one Message, so one encoding, per distinct content (Message.fields keeps it)
+_REPEATED_ROWS = 4096
 
 
 
@@ -48,7 +52,12 @@ def error(req_id: int, code: int, text: str, time_millis: int = 0) -> Message:
 
 
 def managed_accounts(accounts: Sequence[str]) -> Message:
-    return Message(MANAGED_ACCTS, {"accountsList": ",".join(accounts)})
+    return _managed_accounts(",".join(accounts))
+
+
+@functools.lru_cache(maxsize=64)
+def _managed_accounts(accounts: str) -> Message:
+    return Message(MANAGED_ACCTS, {"accountsList": accounts})
 
 
 def next_valid_id(order_id: int) -> Message:
@@ -134,10 +143,12 @@ def position(account: str, spec: ContractSpec, quantity: float, avg_cost: float)
                                         "position": _size(quantity), "avgCost": avg_cost})
 
 
+@functools.lru_cache(maxsize=1)
 def position_end() -> Message:
     return Message(acct.POSITION_END, {})
 
 
+@functools.lru_cache(maxsize=_REPEATED_ROWS)
 def account_value(key: str, value: str, currency: str, account: str) -> Message:
     return Message(acct.ACCT_VALUE, {"key": key, "val": value, "currency": currency,
                                      "accountName": account})
@@ -162,14 +173,17 @@ def portfolio_value(
     })
 
 
+@functools.lru_cache(maxsize=64)
 def account_update_time(hhmm: str) -> Message:
     return Message(acct.ACCT_UPDATE_TIME, {"timeStamp": hhmm})
 
 
+@functools.lru_cache(maxsize=64)
 def account_download_end(account: str) -> Message:
     return Message(acct.ACCT_DOWNLOAD_END, {"accountName": account})
 
 
+@functools.lru_cache(maxsize=_REPEATED_ROWS)
 def account_update_multi(
     req_id: int, account: str, model_code: str, key: str, value: str, currency: str
 ) -> Message:

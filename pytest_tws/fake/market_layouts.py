@@ -56,10 +56,20 @@ def _payload_builder(schema: Schema, version: int, params: tuple[str, ...]) -> P
     args = ", ".join(f"p{i}" for i in range(len(params)))
     body = "\\x00".join(pieces) + "\\x00"
     source = f"def build({args}):\n    return _Payload(f'{body}')\n"
-    scope = {"_Payload": Payload, "_float": encode_field, "_text": encode_field}
+    scope = {"_Payload": Payload, "_float": _float, "_text": encode_field}
     exec(compile(source, f"<{schema.name} v{version}>", "exec"), scope)
     build: PayloadBuilder = scope["build"]  # type: ignore[assignment]
     return build
+
+
+def _float(value: float) -> str:
+    """A double as TWS writes it; the common case (a finite float) without the general path."""
+    if type(value) is float and -_FINITE < value < _FINITE:
+        return repr(value)
+    return encode_field(value)
+
+
+_FINITE = 1e308
 
 
 class _Builders(dict[int, PayloadBuilder]):

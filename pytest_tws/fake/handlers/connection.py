@@ -10,6 +10,7 @@ from pytest_tws.fake.session import Handler, Session
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, error_text
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.schema import Values
+from pytest_tws.wire.schemas.market_data import MARKET_DATA_TYPES
 
 log = logging.getLogger("pytest_tws.fake")
 
@@ -49,7 +50,7 @@ def req_managed_accounts(session: Session, values: Values) -> None:
 
 def req_market_data_type(session: Session, values: Values) -> None:
     data_type = values["marketDataType"]
-    if data_type not in (1, 2, 3, 4):
+    if data_type not in MARKET_DATA_TYPES:
         cause = f"Invalid market data type {data_type}"
         text = error_text(Code.MISSING_OR_INVALID, "b2", cause)
         session.send_error(NO_REQUEST_ID, Code.MISSING_OR_INVALID, text)

@@ -25,10 +25,9 @@ from pytest_tws.model.market import UnknownSymbolError
 from pytest_tws.model.orders import BAG_CON_ID
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.schema import Values
+from pytest_tws.wire.schemas.market_data import DELAYED, FROZEN, LIVE
 from pytest_tws.wire.versions import MIN_SERVER_VER_HISTORICAL_DATA_END
 
-#: TWS's market-data types (reqMarketDataType)
-LIVE, FROZEN, DELAYED, DELAYED_FROZEN = 1, 2, 3, 4
 #: tickReqParams: the SMART book's exchange code and "snapshots permitted" (as TWS reports)
 BBO_EXCHANGE = "9c0001"
 SNAPSHOT_PERMISSIONS = 3

@@ -104,7 +104,8 @@ CONTRACT_DATA = Schema(
     nest("contract", [Field("primaryExchange")]),
     Field("contractMonth"), Field("industry"), Field("category"), Field("subcategory"),
     Field("timeZoneId"), Field("tradingHours"), Field("liquidHours"), Field("evRule"),
-    Field("evMultiplier", INT),
+    # real TWS leaves an unset evMultiplier empty (ibapi reads "" as 0)
+    Field("evMultiplier", INT, default=None, unset=""),
     group("secIdList", "secIdListCount", Field("tag"), Field("value")),
     Field("aggGroup", INT, since=MIN_SERVER_VER_AGG_GROUP),
     Field("underSymbol", since=MIN_SERVER_VER_UNDERLYING_INFO),

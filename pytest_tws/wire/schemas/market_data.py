@@ -30,6 +30,10 @@ from pytest_tws.wire.versions import (
 TICK_VERSION = 6
 OPTION_COMPUTATION_VERSION = 6
 
+#: reqMarketDataType's / marketDataType's values
+LIVE, FROZEN, DELAYED, DELAYED_FROZEN = 1, 2, 3, 4
+MARKET_DATA_TYPES = (LIVE, FROZEN, DELAYED, DELAYED_FROZEN)
+
 REQ_MKT_DATA = Schema(
     In.REQ_MKT_DATA,
     Field("version", INT),
