@@ -60,13 +60,20 @@ def session_messages() -> list[Message]:
     from tests.clients import test_ibapi_protobuf_workflows as flows
 
     captured: list[Message] = []
-    original = Codec.message
+    original, original_repeated = Codec.message, Codec.repeated
     lock = threading.Lock()
 
     def recording(self: Codec, message: Message) -> Any:
         with lock:
             captured.append(message)
         return original(self, message)
+
+    def recording_repeated(self: Codec, message: Any) -> Any:
+        # memoised messages may be served from the codec's cache without `message`
+        if type(message) is Message:
+            with lock:
+                captured.append(message)
+        return original_repeated(self, message)
 
     flows_run = [
         lambda app, tws: flows.test_contract_details_and_error_200(app),
@@ -79,6 +86,7 @@ def session_messages() -> list[Message]:
         completed_orders,
     ]
     Codec.message = recording  # type: ignore[method-assign]
+    Codec.repeated = recording_repeated  # type: ignore[method-assign]
     try:
         for flow in flows_run:
             with FakeTWS() as tws:  # each flow on a fresh fake, as the tests run them
@@ -89,6 +97,7 @@ def session_messages() -> list[Message]:
                     flows.stop(app, thread)
     finally:
         Codec.message = original  # type: ignore[method-assign]
+        Codec.repeated = original_repeated  # type: ignore[method-assign]
     by_kind: dict[str, list[Message]] = {}
     for message in captured:
         kind = by_kind.setdefault(message.schema.name, [])
