@@ -90,6 +90,8 @@ def _named_messages(tree: ast.AST, scope: dict[str, Any], depth: int = 0,
             continue
         obj = _resolve(node, scope)
         named |= {k for k in _messages_of(obj) if depth == 0 or k[0] == "Out"}
+        if callable(obj) and hasattr(obj, "__wrapped__"):
+            obj = inspect.unwrap(obj)  # a memoised layout (functools.cache / lru_cache)
         if (inspect.isfunction(obj) and id(obj) not in seen and depth < FOLLOW_DEPTH
                 and obj.__module__.startswith(OWN_CODE)):
             seen.add(id(obj))
