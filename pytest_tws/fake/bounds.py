@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pytest_tws.fake.backend import Backend
     from pytest_tws.fake.session import Session
-    from pytest_tws.wire.fields import FieldReader
 
 log = logging.getLogger("pytest_tws.fake")
 
@@ -77,10 +76,8 @@ def output_unread(session: Session, buffered: int) -> None:
     cut(session, f"{buffered} bytes of output the client has not read (limit {limit})")
 
 
-def repeated_start_api(session: Session, r: FieldReader) -> None:
+def repeated_start_api(session: Session, client_id: int) -> None:
     """A second startApi on a connection that already has one: logged and recorded."""
-    r.read_int("version")
-    client_id = r.read_int("clientId")
     detail = (f"startApi again (clientId {client_id}) on a connection already started as "
               f"clientId {session.client_id}; ignored, the connection keeps its clientId")
     log.warning("client %s (%s): %s", session.client_id, session.peer, detail)

@@ -33,6 +33,8 @@ from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.model.broker import Broker
 from pytest_tws.model.orders import Execution
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.protobuf import PROTOBUF_MAX_VERSION
+from pytest_tws.wire.protobuf_codec import check_max_version
 from tws_core.clock import Clock, RestartWindow, SystemClock
 
 log = logging.getLogger("pytest_tws.fake")
@@ -50,7 +52,9 @@ REQUEST_GUARDS: tuple[Guard, ...] = (planned_failure_guard, read_only_guard)
 
 
 class FakeTWS:
-    """A fake TWS / IB Gateway speaking the real TWS API socket protocol (server version 178).
+    """A fake TWS / IB Gateway speaking the real TWS API socket protocol (server versions
+    100..200 in text, above 200 in protobuf; each client is served at min(its max,
+    ``max_server_version``)).
 
     Example::
 
@@ -64,6 +68,12 @@ class FakeTWS:
     ``read_only=True`` acts as TWS with "Read-Only API" checked: order requests (and reqIds)
     are answered with error 321 "…The API interface is currently in Read-Only mode."
     ``announce=False`` hides that this is the fake from ``reqUserInfo`` (`pytest-tws doctor`).
+
+    ``max_server_version`` (default PROTOBUF_MAX_VERSION, 226: ibapi 10.50's maximum) is the
+    highest version the fake announces, as a TWS of an older build would:
+    ``FakeTWS(max_server_version=176)``; 200 keeps IBKR's newest ibapi on the text protocol.
+    Above 200 the fake serves protobuf only as far as every message it implements can be
+    (see pytest_tws.wire.protobuf_codec.served_ceiling).
     """
 
     def __init__(
@@ -78,7 +88,9 @@ class FakeTWS:
         restart_window: RestartWindow | None = None,
         read_only: bool = False,
         announce: bool = True,
+        max_server_version: int = PROTOBUF_MAX_VERSION,
     ) -> None:
+        self.max_server_version = check_max_version(max_server_version)
         self._host = host
         self._requested_port = port
         self._port: int | None = None
@@ -99,9 +111,8 @@ class FakeTWS:
         self._backend.announce = announce
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._listener = Listener(
-            host, port, lambda: Session(self._backend, _HANDLERS, REQUEST_GUARDS)
-        )
+        self._listener = Listener(host, port, lambda: Session(
+            self._backend, _HANDLERS, REQUEST_GUARDS, max_version=self.max_server_version))
         self._faults = Faults(self._backend, self._listener)
         self._stopping: asyncio.Event | None = None
 

@@ -23,9 +23,10 @@ from pytest_tws.fake.transcript import Frame
 from pytest_tws.fake.unimplemented import answer_unimplemented
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
-from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
-from pytest_tws.wire.handshake import HandshakeError, HandshakeReader, negotiate_version
+from pytest_tws.wire.framing import FrameError, FrameReader
+from pytest_tws.wire.handshake import SERVER_MAX_VERSION, HandshakeError, HandshakeReader
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.protobuf_codec import codec_for, decode_request, negotiate, served_ceiling
 from pytest_tws.wire.schema import Message
 from pytest_tws.wire.schemas import REQUESTS
 
@@ -36,10 +37,6 @@ Handler = Callable[["Session", Any], None]
 values (a dict of IBKR field names) at the session's version; one without, as a FieldReader."""
 
 
-#: message fields -> (text fields, frame) for `Session.send_repeated`; bounded, so a fake
-#: running for days cannot grow it without limit
-_REPEATED: dict[tuple[object, ...], tuple[list[str], bytes]] = {}
-_REPEATED_LIMIT = 4096
 #: "71" -> In.START_API …: ids as clients write them
 _IN_BY_TEXT = {str(int(message_id)): message_id for message_id in In}
 
@@ -54,14 +51,16 @@ class UnimplementedMessage(Exception):
 class Session(asyncio.Protocol):
     """The fake's side of one client socket."""
 
-    def __init__(
-        self, backend: Backend, handlers: Mapping[In, Handler], guards: Sequence[Guard] = ()
-    ) -> None:
+    def __init__(self, backend: Backend, handlers: Mapping[In, Handler],
+                 guards: Sequence[Guard] = (), *, max_version: int = SERVER_MAX_VERSION) -> None:
         self.backend = backend
+        self.max_version = max_version
+        """the highest version this session may negotiate (FakeTWS's max_server_version)"""
         self._handlers = handlers
         self._guards = tuple(guards)
         self._handshake: HandshakeReader | None = HandshakeReader()
-        self._frames = FrameReader(backend.limits.max_frame_bytes)
+        self._frames: Any = FrameReader(backend.limits.max_frame_bytes)
+        self._codec = codec_for(0)
         self._rate = MessageRateLimit(
             backend.limits.messages_per_second, kick_after=backend.limits.kick_after_windows
         )
@@ -113,11 +112,14 @@ class Session(asyncio.Protocol):
                 if handshake is None:
                     return
                 self._handshake = None
-                self.server_version = negotiate_version(handshake)
+                self.server_version = negotiate(handshake, served_ceiling(self._handlers),
+                                                self.max_version)
                 log.debug("handshake from %s: %s -> v%d", self.peer, handshake, self.server_version)
                 self._write(
                     [self.server_version, self.backend.connection_time_text()], "SERVER_VERSION"
                 )
+                self._codec = codec_for(self.server_version)  # binary ids / protobuf from 201
+                self._frames = self._codec.reader(self._frames)
             frames = self._frames.feed(data)
         except (HandshakeError, FrameError) as exc:
             self.close(f"bad input: {exc}", failure=True)
@@ -142,9 +144,9 @@ class Session(asyncio.Protocol):
             return
         kind = type(fields)
         if kind is Payload:
-            self._queue(fields, frame_text(fields))  # type: ignore[arg-type]
+            self._queue(fields, self._codec.payload(fields))  # type: ignore[arg-type]
         elif kind is Message:
-            self._write(cast(Message, fields).fields(self.server_version))
+            self._queue(*self._codec.message(cast(Message, fields)))
         else:
             self._write(fields)  # type: ignore[arg-type]
 
@@ -153,16 +155,7 @@ class Session(asyncio.Protocol):
         every connect): its encoding is remembered instead of redone."""
         if self._transport is None or self.closed or self._transport.is_closing():
             return
-        if type(fields) is Message:
-            fields = cast(Message, fields).fields(self.server_version)
-        key = tuple(fields)  # type: ignore[arg-type]
-        encoded = _REPEATED.get(key)
-        if encoded is None:
-            if len(_REPEATED) >= _REPEATED_LIMIT:
-                _REPEATED.clear()
-            text = encode_fields(fields)  # type: ignore[arg-type]
-            encoded = _REPEATED[key] = (text, encode_frame(text))
-        self._queue(*encoded)
+        self._queue(*self._codec.repeated(fields))
 
     def send_error(self, req_id: int, code: Code | int, text: str | None = None) -> None:
         text = text if text is not None else error_text(Code(code))
@@ -216,9 +209,9 @@ class Session(asyncio.Protocol):
 
     def _write(self, values: Fields, label: str = "") -> None:
         fields = encode_fields(values)
-        self._queue(fields, encode_frame(fields), label)
+        self._queue(fields, self._codec.frame(fields), label)
 
-    def _queue(self, fields: list[str] | Payload, frame: bytes, label: str = "") -> None:
+    def _queue(self, fields: Sequence[str] | Payload, frame: bytes, label: str = "") -> None:
         self.backend.transcript.record("<<", self.client_id, fields, label)
         if log.isEnabledFor(logging.DEBUG):
             text = fields.fields if isinstance(fields, Payload) else fields
@@ -259,7 +252,7 @@ class Session(asyncio.Protocol):
             values = None
             req_id = unschemed_request_id(message_id, fields)
             if schema is not None:
-                values = schema.decode(fields, self.server_version)
+                values = decode_request(schema, fields, self.server_version)
                 req_id = schema.request_id(values, NO_REQUEST_ID)
             request = Request(message_id, fields, values, req_id)
             for guard in self._guards:

@@ -3,6 +3,15 @@
 ┌──────────────┬──────────────────────────────────┐
 │ length (>I)  │ field\0 field\0 ... field\0      │
 └──────────────┴──────────────────────────────────┘
+
+From server version 201 (MIN_SERVER_VER_PROTOBUF) the message id is no longer the first text
+field but a 4-byte big-endian int, in both directions; the body after it is either the rest of
+the text fields or, for an id above PROTOBUF_MSG_ID (200), a protobuf message whose own id is
+`id - 200` (ibapi comm.make_msg / make_msg_proto, client.run, client.sendMsgProtoBuf):
+
+┌──────────────┬──────────┬──────────────────────────────────────────────┐
+│ length (>I)  │ id (>I)  │ field\0 ... field\0   or   protobuf bytes    │
+└──────────────┴──────────┴──────────────────────────────────────────────┘
 """
 
 from __future__ import annotations
@@ -16,6 +25,11 @@ from collections.abc import Sequence
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 _LENGTH = struct.Struct(">I")
+_BINARY_ID = struct.Struct(">I")
+#: Bytes of the binary message id from MIN_SERVER_VER_PROTOBUF on.
+BINARY_ID_BYTES = _BINARY_ID.size
+#: ibapi common.PROTOBUF_MSG_ID: a binary id above it announces a protobuf body of id - 200.
+PROTOBUF_MSG_ID = 200
 
 
 class FrameError(ValueError):
@@ -67,14 +81,23 @@ class FrameReader:
         self._max_frame = max_frame
 
     @property
+    def max_frame(self) -> int:
+        """The largest payload this reader accepts."""
+        return self._max_frame
+
+    @property
     def pending(self) -> int:
         """Bytes received but not yet part of a whole frame."""
         return len(self._buffer)
 
     def feed(self, data: bytes) -> list[list[str]]:
         """Add bytes; return every frame they complete, each as its list of fields."""
+        return [decode_payload(payload) for payload in self.feed_payloads(data)]
+
+    def feed_payloads(self, data: bytes) -> list[bytes]:
+        """Add bytes; return every frame they complete, each as its raw payload."""
         self._buffer += data
-        frames: list[list[str]] = []
+        frames: list[bytes] = []
         while len(self._buffer) >= _LENGTH.size:
             (length,) = _LENGTH.unpack_from(self._buffer)
             if length == 0:
@@ -86,10 +109,47 @@ class FrameReader:
                 break
             payload = bytes(self._buffer[_LENGTH.size : end])
             del self._buffer[:end]
-            frames.append(decode_payload(payload))
+            frames.append(payload)
         return frames
 
 
 def frame_sizes(frames: Sequence[Sequence[str]]) -> int:
     """Total encoded size of some frames (handy for budgets and benchmarks)."""
     return sum(len(encode_frame(f)) for f in frames)
+
+
+# binary message ids (server versions >= 201)
+
+
+def encode_binary_frame(message_id: int, body: bytes) -> bytes:
+    """One frame with a binary id: length, 4-byte id, then the body (text fields or protobuf)."""
+    return _LENGTH.pack(len(body) + BINARY_ID_BYTES) + _BINARY_ID.pack(message_id) + body
+
+
+def encode_binary_text_frame(fields: Sequence[str]) -> bytes:
+    """A text message at >= 201: `fields[0]` (the id, as text) becomes the binary id and the
+    other fields stay NUL-terminated text (ibapi comm.make_msg with useRawIntMsgId)."""
+    body = encode_payload(fields[1:]) if len(fields) > 1 else b""
+    return encode_binary_frame(int(fields[0]), body)
+
+
+def encode_protobuf_frame(message_id: int, body: bytes) -> bytes:
+    """A protobuf message: its id offset by PROTOBUF_MSG_ID (ibapi comm.make_msg_proto)."""
+    return encode_binary_frame(message_id + PROTOBUF_MSG_ID, body)
+
+
+def split_binary_id(payload: bytes) -> tuple[int, bool, bytes]:
+    """(message id, is protobuf, body) of a payload framed with a binary id."""
+    if len(payload) < BINARY_ID_BYTES:
+        raise FrameError(f"payload of {len(payload)} bytes has no 4-byte message id")
+    (raw,) = _BINARY_ID.unpack_from(payload)
+    body = payload[BINARY_ID_BYTES:]
+    if raw > PROTOBUF_MSG_ID:
+        return raw - PROTOBUF_MSG_ID, True, body
+    return raw, False, body
+
+
+def decode_binary_text(message_id: int, body: bytes) -> list[str]:
+    """The fields of a text message with a binary id, message id first (as text), as the
+    text framing gives them."""
+    return [str(message_id), *decode_payload(body)] if body else [str(message_id)]

@@ -10,12 +10,15 @@ import re
 import struct
 from dataclasses import dataclass
 
-#: The highest version we speak. Every layout in this project is the one at 178: it serves
-#: ib_async 2.1 (its max), IBKR's ibapi (text protocol below 201) and @stoqey/ib (max 193).
-SERVER_MAX_VERSION = 178
-#: Layouts are not version-gated below 178, so a client that cannot speak 178 is refused
-#: rather than sent messages it would misparse.
-SERVER_MIN_VERSION = 178
+from pytest_tws.wire.versions import MIN_CLIENT_VER, TEXT_PROTOCOL_MAX
+
+#: The highest version the fake speaks by default: the text protocol's ceiling. A client that
+#: announces more (ibapi 10.50: v100..226) is served at this, as a TWS without protobuf would;
+#: `FakeTWS(max_server_version=...)` lowers it (a TWS of an older build).
+SERVER_MAX_VERSION = TEXT_PROTOCOL_MAX
+#: The lowest version the fake speaks: every layout is gated from here (ibapi's MIN_CLIENT_VER,
+#: the enhanced handshake with length-prefixed messages). A client entirely below it is refused.
+SERVER_MIN_VERSION = MIN_CLIENT_VER
 
 MAGIC = b"API\0"
 #: The version string is a few dozen bytes; anything longer is not a TWS API client.
@@ -25,6 +28,10 @@ _VERSION_RE = re.compile(r"^v(\d+)(?:\.\.(\d+))?(?: (.*))?$", re.DOTALL)
 
 class HandshakeError(ValueError):
     """The first bytes on a connection are not a TWS API handshake."""
+
+
+class VersionRefused(HandshakeError):
+    """A well-formed handshake whose version range the fake cannot serve."""
 
 
 @dataclass(frozen=True)
@@ -78,16 +85,33 @@ def parse_version_string(raw: bytes) -> Handshake:
     return Handshake(low, high, (match.group(3) or "").strip())
 
 
-def negotiate_version(handshake: Handshake) -> int:
-    """The version to announce: min(client max, ours); HandshakeError if we cannot serve it."""
+def check_max_version(max_version: int) -> int:
+    """`max_version` if a fake can be configured to speak it (SERVER_MIN..SERVER_MAX)."""
+    if not SERVER_MIN_VERSION <= max_version <= SERVER_MAX_VERSION:
+        raise ValueError(
+            f"max_server_version {max_version} is outside the text protocol this fake speaks "
+            f"(v{SERVER_MIN_VERSION}..{SERVER_MAX_VERSION})"
+        )
+    return max_version
+
+
+def negotiate_version(handshake: Handshake, max_version: int = SERVER_MAX_VERSION) -> int:
+    """The version to announce, as TWS chooses it: min(client max, ours) for a client whose
+    range overlaps ours (SERVER_MIN_VERSION..`max_version`); VersionRefused otherwise.
+
+    TWS answers its own maximum to any client that offers at least that much, so a v100..226
+    client of a text-only TWS is served at its ceiling (ibapi 10.50's `EClient.connect` takes
+    whatever version the answer names and gates every message on it; ib_async refuses answers
+    below its own minimum, 157).
+    """
     if handshake.max_version < SERVER_MIN_VERSION:
-        raise HandshakeError(
-            f"client speaks at most v{handshake.max_version}; this fake TWS needs "
-            f"v{SERVER_MIN_VERSION} or higher"
+        raise VersionRefused(
+            f"client speaks at most v{handshake.max_version}; this fake TWS serves "
+            f"v{SERVER_MIN_VERSION}..{max_version}: refused"
         )
-    if handshake.min_version > SERVER_MAX_VERSION:
-        raise HandshakeError(
-            f"client needs at least v{handshake.min_version}; this fake TWS speaks at most "
-            f"v{SERVER_MAX_VERSION}"
+    if handshake.min_version > max_version:
+        raise VersionRefused(
+            f"client needs at least v{handshake.min_version}; this fake TWS serves "
+            f"v{SERVER_MIN_VERSION}..{max_version}: refused"
         )
-    return min(handshake.max_version, SERVER_MAX_VERSION)
+    return min(handshake.max_version, max_version)

@@ -242,14 +242,20 @@ class Message:
     Handlers and layouts build these without knowing the version; the session encodes them
     for its client (`fields(version)`)."""
 
-    __slots__ = ("schema", "values")
+    __slots__ = ("_encoded", "schema", "values")
 
     def __init__(self, schema: Schema, values: Mapping[str, Any]) -> None:
         self.schema = schema
         self.values = values
+        self._encoded: tuple[int, list[FieldValue]] | None = None
 
     def fields(self, version: int) -> list[FieldValue]:
-        return self.schema.encode(self.values, version)
+        """The encoding at `version`; the last one is kept, so a message sent again and again
+        (a memoised layout's) is encoded once. Treat the values and the list as read-only."""
+        encoded = self._encoded
+        if encoded is None or encoded[0] != version:
+            encoded = self._encoded = (version, self.schema.encode(self.values, version))
+        return encoded[1]
 
     def __repr__(self) -> str:
         return f"Message({self.schema.name}, {dict(self.values)!r})"

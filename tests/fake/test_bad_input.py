@@ -33,7 +33,7 @@ async def assert_still_serving(ib: IB) -> None:
     "payload, reason",
     [
         (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "does not start with API"),
-        (prologue(b"v1..50"), "needs v178"),
+        (prologue(b"v1..50"), "serves v100..200: refused"),
         (prologue() + struct.pack(">I", 1 << 30), "exceeds"),
         (prologue() + struct.pack(">I", 3) + b"ab\xff", "NUL"),
         (

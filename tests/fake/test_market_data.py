@@ -237,3 +237,45 @@ def test_quotes_are_valid_after_a_day_of_virtual_time() -> None:
     later = backend.quote(spy)
     assert later.stock is not None and later.stock.close != first.stock.close  # type: ignore[union-attr]
     assert 0 < later.bid < later.ask
+
+
+class _VersionedSession:
+    """Just what a market-data line reads of its session: the negotiated version."""
+
+    def __init__(self, version: int) -> None:
+        self.server_version = version
+        self.closed = False
+        self.client_id = version
+
+
+def test_lines_share_ticks_only_with_lines_of_their_version() -> None:
+    """Ticks are worked out once per contract per tick, and per version: a v155 client gets
+    tickOptionComputation with its version field and no tickAttrib, a v178 one the other way
+    round (ibapi's processTickOptionComputationMsg), even for the same option at once."""
+    from pytest_tws.fake.market_book import Line, book
+    from pytest_tws.wire.versions import MIN_SERVER_VER_PRICE_BASED_VOLATILITY as GATE
+
+    with FakeTWS() as fake:
+        def updates() -> dict[int, list[list[str]]]:
+            backend = fake.backend
+            expiry = backend.catalog.expirations("SPY")[0]
+            [option] = backend.catalog.find(ContractQuery(
+                symbol="SPY", sec_type="OPT", last_trade_date=f"{expiry:%Y%m%d}", strike=600.0,
+                right="C"))
+            market = book(backend)
+            cache: dict[object, object] = {}
+            out = {}
+            for req_id, version in ((1, 178), (2, GATE - 1), (3, 178)):
+                line = Line(_VersionedSession(version), req_id, option)  # type: ignore[arg-type]
+                out[req_id] = [p.fields for p in market.updates(line, cache)]
+            return out
+
+        sent = fake.call(updates)
+    computations = {req_id: [f for f in fields if f[0] == "21"] for req_id, fields in sent.items()}
+    assert all(len(c) == 4 for c in computations.values())
+    new, old, again = computations[1], computations[2], computations[3]
+    assert [f[1:3] for f in new] == [["1", str(t)] for t in (10, 11, 12, 13)]  # reqId, type
+    assert [f[1:4] for f in old] == [["6", "2", str(t)] for t in (10, 11, 12, 13)]  # version
+    assert [len(f) for f in new] == [12] * 4 and [len(f) for f in old] == [12] * 4
+    assert [f[2:] for f in again] == [f[2:] for f in new]  # shared, readdressed
+    assert [f[1] for f in again] == ["3"] * 4

@@ -3,45 +3,20 @@
 from __future__ import annotations
 
 from pytest_tws.fake import layouts
+from pytest_tws.fake.convert import contract_query
 from pytest_tws.fake.session import Handler, Session
 from pytest_tws.model.catalog import OPTION_EXCHANGES
-from pytest_tws.model.contracts import ContractQuery
 from pytest_tws.model.errors import Code, TwsError
-from pytest_tws.wire.fields import FieldReader
-from pytest_tws.wire.messages import In, Out
+from pytest_tws.wire.messages import In
+from pytest_tws.wire.schema import Values
+
+#: the multiplier every listed equity option in the catalog has
+OPTION_MULTIPLIER = "100"
 
 
-def read_contract_query(r: FieldReader, with_primary_exchange: bool = True) -> ContractQuery:
-    """conId … tradingClass, in the order every contract-bearing request sends them."""
-    con_id = r.read_int("conId")
-    symbol = r.read_str("symbol")
-    sec_type = r.read_str("secType")
-    last_trade_date = r.read_str("lastTradeDateOrContractMonth")
-    strike = r.read_optional_float("strike")
-    right = r.read_str("right")
-    multiplier = r.read_str("multiplier")
-    exchange = r.read_str("exchange")
-    primary_exchange = r.read_str("primaryExchange") if with_primary_exchange else ""
-    currency = r.read_str("currency")
-    local_symbol = r.read_str("localSymbol")
-    trading_class = r.read_str("tradingClass")
-    return ContractQuery(
-        con_id=con_id, symbol=symbol, sec_type=sec_type.upper(), last_trade_date=last_trade_date,
-        strike=strike or None, right=right, multiplier=multiplier, exchange=exchange,
-        primary_exchange=primary_exchange, currency=currency, local_symbol=local_symbol,
-        trading_class=trading_class,
-    )
-
-
-def req_contract_details(session: Session, r: FieldReader) -> None:
-    r.read_int("version")
-    req_id = r.read_int("reqId")
-    query = read_contract_query(r)
-    r.read_bool("includeExpired")
-    sec_id_type = r.read_str("secIdType") if r.remaining else ""
-    sec_id = r.read_str("secId") if r.remaining else ""
-    if sec_id:
-        query = ContractQuery(**{**query.__dict__, "sec_id_type": sec_id_type, "sec_id": sec_id})
+def req_contract_details(session: Session, values: Values) -> None:
+    req_id = values["reqId"]
+    query = contract_query(values["contract"])
     matches = session.backend.catalog.find(query)
     if not matches:
         raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=req_id)
@@ -52,14 +27,12 @@ def req_contract_details(session: Session, r: FieldReader) -> None:
     session.send(layouts.contract_data_end(req_id))
 
 
-def req_sec_def_opt_params(session: Session, r: FieldReader) -> None:
-    req_id = r.read_int("reqId")
-    symbol = r.read_str("underlyingSymbol")
-    exchange_filter = r.read_str("futFopExchange")
-    r.read_str("underlyingSecType")
-    con_id = r.read_int("underlyingConId")
+def req_sec_def_opt_params(session: Session, values: Values) -> None:
+    req_id = values["reqId"]
+    exchange_filter = values["futFopExchange"]
+    con_id = values["underlyingConId"]
     catalog = session.backend.catalog
-    underlying = catalog.underlying(symbol)
+    underlying = catalog.underlying(values["underlyingSymbol"])
     if underlying is None or (con_id and con_id != underlying.con_id):
         raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=req_id)
     expirations = [f"{d:%Y%m%d}" for d in catalog.expirations(underlying.symbol)]
@@ -67,11 +40,11 @@ def req_sec_def_opt_params(session: Session, r: FieldReader) -> None:
     for exchange in dict.fromkeys(OPTION_EXCHANGES):
         if exchange_filter and exchange_filter != exchange:
             continue
-        session.send([
-            Out.SECURITY_DEFINITION_OPTION_PARAMETER, req_id, exchange, underlying.con_id,
-            underlying.symbol, "100", len(expirations), *expirations, len(strikes), *strikes,
-        ])
-    session.send([Out.SECURITY_DEFINITION_OPTION_PARAMETER_END, req_id])
+        session.send(layouts.option_parameters(
+            req_id, exchange, underlying.con_id, underlying.symbol, OPTION_MULTIPLIER,
+            expirations, strikes,
+        ))
+    session.send(layouts.option_parameters_end(req_id))
 
 
 HANDLERS: dict[In, Handler] = {

@@ -10,9 +10,17 @@ from collections.abc import Iterable
 
 from pytest_tws.wire.messages import In, Out
 from pytest_tws.wire.schema import Schema
-from pytest_tws.wire.schemas import connection, market_data, order_messages, orders
+from pytest_tws.wire.schemas import (
+    account,
+    connection,
+    contracts,
+    history,
+    market_data,
+    order_messages,
+    orders,
+)
 
-_AREAS = (connection, market_data, orders, order_messages)
+_AREAS = (connection, account, contracts, history, market_data, orders, order_messages)
 
 
 def _table(schemas: Iterable[Schema]) -> dict[int, Schema]:
