@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pytest_tws.fake.layouts import Payload
 from pytest_tws.model.options import OptionComputation
 from pytest_tws.wire.fields import FieldValue, encode_field
-from pytest_tws.wire.schema import FLOAT, INT, Field, Message, Schema
+from pytest_tws.wire.schema import DECIMAL, FLOAT, INT, Field, Message, Schema
 from pytest_tws.wire.schemas import history as hs
 from pytest_tws.wire.schemas import market_data as md
 
@@ -45,10 +45,15 @@ def _payload_builder(schema: Schema, version: int, params: tuple[str, ...]) -> P
             pieces.append(encode_field(item.const).replace("\\", "\\\\").replace("'", "\\'"))
         elif item.name in params:
             slot = f"p{params.index(item.name)}"
-            if item.kind is INT:
+            if item.name in _TRUSTED_INTS:
+                pieces.append(f"{{{slot}}}")
+            elif item.kind is INT:
                 pieces.append(f"{{int({slot})}}")
-            elif item.kind is FLOAT:
-                pieces.append(f"{{_float({slot})}}")
+            elif item.kind is FLOAT:  # a finite float as repr, inline; the rest as TWS writes it
+                pieces.append(f"{{repr({slot}) if {slot}.__class__ is float and "
+                              f"-1e308 < {slot} < 1e308 else _float({slot})}}")
+            elif item.kind is DECIMAL:  # sizes: nearly always whole numbers
+                pieces.append(f"{{str({slot}) if {slot}.__class__ is int else _text({slot})}}")
             else:
                 pieces.append(f"{{_text({slot})}}")
         else:
@@ -56,20 +61,15 @@ def _payload_builder(schema: Schema, version: int, params: tuple[str, ...]) -> P
     args = ", ".join(f"p{i}" for i in range(len(params)))
     body = "\\x00".join(pieces) + "\\x00"
     source = f"def build({args}):\n    return _Payload(f'{body}')\n"
-    scope = {"_Payload": Payload, "_float": _float, "_text": encode_field}
+    scope = {"_Payload": Payload, "_float": encode_field, "_text": encode_field}
     exec(compile(source, f"<{schema.name} v{version}>", "exec"), scope)
     build: PayloadBuilder = scope["build"]  # type: ignore[assignment]
     return build
 
 
-def _float(value: float) -> str:
-    """A double as TWS writes it; the common case (a finite float) without the general path."""
-    if type(value) is float and -_FINITE < value < _FINITE:
-        return repr(value)
-    return encode_field(value)
-
-
-_FINITE = 1e308
+#: ints the fake itself makes (request ids, TickType members): written as they format
+#: (an IntEnum formats as its number), without an int() each
+_TRUSTED_INTS = frozenset({"reqId", "tickType"})
 
 
 class _Builders(dict[int, PayloadBuilder]):
@@ -101,7 +101,6 @@ _OPTION = _Builders(
 )
 _BY_MESSAGE_ID = {str(int(b.schema.message_id)): b  # type: ignore[call-overload]
                   for b in (_PRICE, _SIZE, _GENERIC, _STRING, _OPTION)}
-_REQ_ID_INDEX: dict[tuple[str, int], int] = {}
 
 
 def tick_price(req_id: int, tick_type: int, price: float, size: FieldValue, version: int,
@@ -138,14 +137,36 @@ def tick_option_computation(req_id: int, tick_type: int, c: OptionComputation,
 
 def readdress(payload: Payload, req_id: int, version: int) -> Payload:
     """The same tick for another request id (lines of one contract share their ticks)."""
-    message_id, _, _ = payload.partition("\0")
-    key = (message_id, version)
-    index = _REQ_ID_INDEX.get(key)
-    if index is None:
-        index = _REQ_ID_INDEX[key] = _req_id_index(_BY_MESSAGE_ID[message_id].schema, version)
-    fields = payload.split("\0", index + 1)
-    fields[index] = str(req_id)
-    return Payload("\0".join(fields))
+    return readdresser(version)(payload, req_id)
+
+
+def readdresser(version: int) -> Callable[[Payload, int], Payload]:
+    """`readdress` at `version`, for many payloads in a row."""
+    found = _READDRESSERS.get(version)
+    if found is None:
+        found = _READDRESSERS[version] = _make_readdresser(version)
+    return found
+
+
+def _make_readdresser(version: int) -> Callable[[Payload, int], Payload]:
+    indexes = {message_id: _req_id_index(b.schema, version)
+               for message_id, b in _BY_MESSAGE_ID.items()}
+
+    def move(payload: Payload, req_id: int) -> Payload:
+        message_id, second, third, rest = payload.split("\0", 3)
+        index = indexes[message_id]
+        if index == 2:  # after a version field: tickPrice, tickSize, …
+            return Payload(f"{message_id}\0{second}\0{req_id}\0{rest}")
+        if index == 1:  # no version field: tickOptionComputation from its gate on
+            return Payload(f"{message_id}\0{req_id}\0{third}\0{rest}")
+        fields = payload.split("\0", index + 1)
+        fields[index] = str(req_id)
+        return Payload("\0".join(fields))
+
+    return move
+
+
+_READDRESSERS: dict[int, Callable[[Payload, int], Payload]] = {}
 
 
 def tick_req_params(

@@ -185,7 +185,8 @@ def messages(
 def readdress(messages: list[Payload], req_id: int, version: int) -> list[Payload]:
     """The same messages for another request id: lines of one contract that were sent the
     same thing last tick need the same messages now, so they are worked out once."""
-    return [ml.readdress(message, req_id, version) for message in messages]
+    move = ml.readdresser(version)
+    return [move(message, req_id) for message in messages]
 
 
 def _changed(now: Picture, sent: Picture, keys: Iterable[int]) -> list[int]:
