@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from pytest_tws.model.catalog import Catalog
 from pytest_tws.model.contracts import ContractSpec
-from pytest_tws.model.market import DEFAULT_UNDERLYINGS, MarketSimulator, OptionQuote, Quote
+from pytest_tws.model.market import MarketSimulator, OptionQuote, Quote
+from pytest_tws.model.price_processes import QUOTED_DIRECTLY, price_processes
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -32,14 +33,9 @@ def build_simulator(catalog: Catalog, seed: int, start: datetime) -> MarketSimul
     market = MarketSimulator(
         seed=seed, start=start.timestamp(), defaults=False, session_start=session_start
     )
-    for underlying in catalog.underlyings:
-        known = DEFAULT_UNDERLYINGS.get(underlying.symbol)
-        market.add_underlying(
-            underlying.symbol,
-            underlying.reference_price,
-            underlying.volatility,
-            dividend_yield=known.dividend_yield if known is not None else 0.0,
-        )
+    for process in price_processes(catalog):
+        market.add_underlying(process.key, process.price, process.vol, process.tick,
+                              dividend_yield=process.dividend_yield, lot=process.lot)
     return market
 
 
@@ -75,12 +71,12 @@ def quote_spec(market: MarketSimulator, spec: ContractSpec, now: datetime) -> Sp
         UnknownSymbolError: the underlying is not simulated.
         ValueError: a security type other than STK or OPT.
     """
-    if spec.sec_type == "STK":
-        q = market.quote(spec.symbol)
+    if spec.sec_type in QUOTED_DIRECTLY:
+        q = market.quote(spec.sim_key)
         return SpecQuote(q.bid, q.ask, q.last, q.bid_size, q.ask_size, q.last_size, stock=q)
-    if spec.sec_type == "OPT":
+    if spec.sec_type in ("OPT", "FOP"):
         o = market.option_quote(
-            spec.under_symbol or spec.symbol,
+            spec.sim_key,
             option_expiry(spec),
             spec.strike,
             spec.right,

@@ -156,7 +156,7 @@ def _history_price(backend: Backend, spec: ContractSpec | None, query: ContractQ
         base = 1.08 if query.symbol.upper() == "EUR" else 1.0
         return base, 0.08, 0.00005
     q = backend.quote(spec)
-    symbol = spec.under_symbol or spec.symbol
+    symbol = spec.sim_key
     vol = backend.market.volatility(symbol)
     return q.mid, vol, 0.01
 

@@ -1,0 +1,48 @@
+"""The simulator's price processes for a catalog: one per stock listing, index, futures root
+(its months share it; micro contracts share the full-size root's), currency pair and coin.
+
+Lots set the book's sizes: 100 shares, one futures contract, IDEALPRO's 100,000 units of the
+base currency, one unit of a coin (pytest_tws.fake.quotes scales coins to their minimum size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytest_tws.model.catalog import Catalog
+from pytest_tws.model.market import DEFAULT_UNDERLYINGS
+
+#: secTypes quoted straight from their own process (options are priced off one)
+QUOTED_DIRECTLY = frozenset({"STK", "IND", "FUT", "CASH", "CRYPTO"})
+SHARE_LOT = 100
+IDEALPRO_LOT = 100_000
+FUTURES_LOT = 1
+CRYPTO_LOT = 1
+
+
+@dataclass(frozen=True)
+class PriceProcess:
+    key: str
+    price: float
+    vol: float
+    tick: float
+    lot: int
+    dividend_yield: float = 0.0
+
+
+def price_processes(catalog: Catalog) -> list[PriceProcess]:
+    found: list[PriceProcess] = []
+    for u in catalog.underlyings:
+        known = DEFAULT_UNDERLYINGS.get(u.key)
+        dividend = u.dividend_yield or (known.dividend_yield if known is not None else 0.0)
+        found.append(PriceProcess(u.key, u.reference_price, u.volatility, u.min_tick,
+                                  SHARE_LOT, dividend))
+    for root in catalog.future_roots:
+        if not root.market:
+            found.append(PriceProcess(root.key, root.reference_price, root.volatility,
+                                      root.min_tick, FUTURES_LOT))
+    for pair in catalog.pairs:
+        lot = CRYPTO_LOT if pair.sec_type == "CRYPTO" else IDEALPRO_LOT
+        found.append(PriceProcess(pair.key, pair.reference_price, pair.volatility,
+                                  pair.min_tick, lot))
+    return found
