@@ -49,29 +49,27 @@ def current_time(epoch_seconds: int) -> Fields:
 
 
 def contract_data(req_id: int, spec: ContractSpec, today: date) -> Fields:
-    """contractData (10) at sv >= 164: no version field."""
-    if spec.is_option:
+    """contractData (10) at sv >= 164: no version field. Every detail is the spec's own
+    (the catalog fills hours, marketName, contractMonth, sizes); `today` only for specs
+    built without hours."""
+    trading, liquid = spec.trading_hours, spec.liquid_hours
+    if not trading:
         trading = liquid = hours_string(today, 7, "0930", "1600")
-        contract_month = spec.last_trade_date[:6]
-    else:
-        trading = hours_string(today, 7, "0400", "2000")
-        liquid = hours_string(today, 7, "0930", "1600")
-        contract_month = ""
     fields: Fields = [
         Out.CONTRACT_DATA, req_id, spec.symbol, spec.sec_type, spec.last_trade_date,
         spec.strike, spec.right, spec.exchange, spec.currency, spec.local_symbol,
-        spec.trading_class or spec.symbol, spec.trading_class, spec.con_id, spec.min_tick,
-        spec.multiplier, spec.order_types, spec.valid_exchanges, 1, spec.under_con_id,
-        spec.long_name, spec.primary_exchange, contract_month, spec.industry, spec.category,
-        spec.subcategory, spec.time_zone_id, trading, liquid, "", "", len(spec.sec_ids),
+        spec.market_name or spec.trading_class or spec.symbol, spec.trading_class, spec.con_id,
+        spec.min_tick, spec.multiplier, spec.order_types, spec.valid_exchanges,
+        spec.price_magnifier, spec.under_con_id, spec.long_name, spec.primary_exchange,
+        spec.contract_month, spec.industry, spec.category, spec.subcategory, spec.time_zone_id,
+        trading, liquid, "", "", len(spec.sec_ids),
     ]
     for tag, value in spec.sec_ids:
         fields += [tag, value]
     fields += [
-        1 if spec.sec_type == "STK" else 2,  # aggGroup
-        spec.under_symbol, spec.under_sec_type, spec.market_rule_ids,
-        spec.last_trade_date, spec.stock_type,
-        1, 1, 100 if spec.sec_type == "STK" else 1,  # minSize, sizeIncrement, suggested
+        spec.agg_group, spec.under_symbol, spec.under_sec_type, spec.market_rule_ids,
+        spec.real_expiration_date or spec.last_trade_date, spec.stock_type,
+        _size(spec.min_size), _size(spec.size_increment), _size(spec.suggested_size_increment),
     ]
     return fields
 

@@ -35,7 +35,8 @@ def build_simulator(catalog: Catalog, seed: int, start: datetime) -> MarketSimul
     )
     for process in price_processes(catalog):
         market.add_underlying(process.key, process.price, process.vol, process.tick,
-                              dividend_yield=process.dividend_yield, lot=process.lot)
+                              dividend_yield=process.dividend_yield, lot=process.lot,
+                              liquid=process.liquid)
     return market
 
 

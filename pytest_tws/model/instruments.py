@@ -8,6 +8,7 @@ ISIN a synthetic one (`synthetic_isin`), so every stock has the secIdList TWS gi
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -310,7 +311,8 @@ def parse(data: Any, source: str) -> tuple[Universe, bool]:
         if not isinstance(records, Sequence) or isinstance(records, str):
             raise CatalogFileError(f"{source}: {section!r} must be a list of records")
         for n, raw in enumerate(records):
-            r = _Record(f"{source}: {section}[{n}]", raw)
+            r = _Record(f"{source}: {section}[{n}]" if len(records) > 1 or not source.endswith(
+                ")") else source, raw)
             if section in ("stocks", "indices"):
                 universe.underlyings += _stock(r, "STK" if section == "stocks" else "IND")
             elif section == "futures":
@@ -331,7 +333,7 @@ def _builtin() -> Universe:
     return parse(json.loads(text), "instruments.json")[0]
 
 
-def load(path: str | Path | None = None) -> Universe:
+def load(path: str | os.PathLike[str] | None = None) -> Universe:
     """The built-in universe, extended (or replaced) by the file at `path` if given."""
     universe = Universe()
     universe.extend(_builtin())
@@ -349,4 +351,12 @@ def load(path: str | Path | None = None) -> Universe:
     if replace_builtin:
         return extra
     universe.extend(extra)
+    return universe
+
+
+def parse_record(section: str, raw: Mapping[str, Any], where: str) -> Universe:
+    """One record of `section` (as a file would hold it) as a Universe; errors name `where`."""
+    if section not in _SECTIONS:
+        raise CatalogFileError(f"{where}: unknown section {section!r}")
+    universe, _ = parse({section: [raw]}, where)
     return universe

@@ -7,9 +7,11 @@ base currency, one unit of a coin (pytest_tws.fake.quotes scales coins to their 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pytest_tws.model.catalog import Catalog
+from pytest_tws.model.instruments import FutureRoot, Pair, Underlying
 from pytest_tws.model.market import DEFAULT_UNDERLYINGS
 
 #: secTypes quoted straight from their own process (options are priced off one)
@@ -28,21 +30,28 @@ class PriceProcess:
     tick: float
     lot: int
     dividend_yield: float = 0.0
+    liquid: bool | None = None
+    """1-tick spread and deep book (None: the simulator's default for the name)"""
 
 
 def price_processes(catalog: Catalog) -> list[PriceProcess]:
+    return processes_of(catalog.underlyings, catalog.future_roots, catalog.pairs)
+
+
+def processes_of(underlyings: Iterable[Underlying], future_roots: Iterable[FutureRoot],
+                 pairs: Iterable[Pair]) -> list[PriceProcess]:
     found: list[PriceProcess] = []
-    for u in catalog.underlyings:
+    for u in underlyings:
         known = DEFAULT_UNDERLYINGS.get(u.key)
         dividend = u.dividend_yield or (known.dividend_yield if known is not None else 0.0)
         found.append(PriceProcess(u.key, u.reference_price, u.volatility, u.min_tick,
                                   SHARE_LOT, dividend))
-    for root in catalog.future_roots:
+    for root in future_roots:
         if not root.market:
             found.append(PriceProcess(root.key, root.reference_price, root.volatility,
-                                      root.min_tick, FUTURES_LOT))
-    for pair in catalog.pairs:
+                                      root.min_tick, FUTURES_LOT, liquid=True))
+    for pair in pairs:
         lot = CRYPTO_LOT if pair.sec_type == "CRYPTO" else IDEALPRO_LOT
         found.append(PriceProcess(pair.key, pair.reference_price, pair.volatility,
-                                  pair.min_tick, lot))
+                                  pair.min_tick, lot, liquid=True))
     return found

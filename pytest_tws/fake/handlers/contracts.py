@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_tws.fake import layouts
 from pytest_tws.fake.session import Handler, Session
-from pytest_tws.model.catalog import OPTION_EXCHANGES
+from pytest_tws.model.chain_params import chain_params
 from pytest_tws.model.contracts import ContractQuery
 from pytest_tws.model.errors import Code, TwsError
 from pytest_tws.wire.fields import FieldReader
@@ -56,20 +56,17 @@ def req_sec_def_opt_params(session: Session, r: FieldReader) -> None:
     req_id = r.read_int("reqId")
     symbol = r.read_str("underlyingSymbol")
     exchange_filter = r.read_str("futFopExchange")
-    r.read_str("underlyingSecType")
+    under_sec_type = r.read_str("underlyingSecType")
     con_id = r.read_int("underlyingConId")
-    catalog = session.backend.catalog
-    underlying = catalog.underlying(symbol)
-    if underlying is None or (con_id and con_id != underlying.con_id):
+    chains = chain_params(session.backend.catalog, symbol, exchange_filter, under_sec_type,
+                          con_id)
+    if not chains:
         raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=req_id)
-    expirations = [f"{d:%Y%m%d}" for d in catalog.expirations(underlying.symbol)]
-    strikes = list(catalog.strikes(underlying.symbol))
-    for exchange in dict.fromkeys(OPTION_EXCHANGES):
-        if exchange_filter and exchange_filter != exchange:
-            continue
+    for c in chains:
         session.send([
-            Out.SECURITY_DEFINITION_OPTION_PARAMETER, req_id, exchange, underlying.con_id,
-            underlying.symbol, "100", len(expirations), *expirations, len(strikes), *strikes,
+            Out.SECURITY_DEFINITION_OPTION_PARAMETER, req_id, c.exchange, c.underlying_con_id,
+            c.trading_class, c.multiplier, len(c.expirations), *c.expirations, len(c.strikes),
+            *c.strikes,
         ])
     session.send([Out.SECURITY_DEFINITION_OPTION_PARAMETER_END, req_id])
 
