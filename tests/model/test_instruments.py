@@ -90,7 +90,7 @@ def test_a_user_file_may_replace_the_built_in_universe(tmp_path: Path):
     ({"stocks": {}}, "'stocks' must be a list"),
 ])
 def test_errors_name_the_record_and_the_field(data: object, message: str):
-    with pytest.raises(CatalogFileError, match=None) as caught:
+    with pytest.raises(CatalogFileError) as caught:
         parse(data, "mine.json")
     assert message in str(caught.value) and "mine.json" in str(caught.value)
 
@@ -100,5 +100,5 @@ def test_an_unreadable_or_invalid_file_is_named(tmp_path: Path):
         load(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(CatalogFileError, match="bad.json: not valid JSON"):
+    with pytest.raises(CatalogFileError, match=r"bad\.json: not valid JSON"):
         load(bad)
