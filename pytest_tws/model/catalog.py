@@ -159,6 +159,11 @@ class Catalog:
     def future_option_roots(self) -> tuple[FutureOptionRoot, ...]:
         return tuple(self._fops.values())
 
+    def listed(self) -> list[ContractSpec]:
+        """The stocks, ETFs and indices (every listing), currency pairs and coins."""
+        self._refresh()
+        return list(self._by_con_id.values())
+
     def underlying(self, symbol: str) -> Underlying | None:
         """A stock, ETF or index by symbol (its primary listing)."""
         return self._underlyings.get(symbol.upper())

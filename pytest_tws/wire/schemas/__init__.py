@@ -10,9 +10,9 @@ from collections.abc import Iterable
 
 from pytest_tws.wire.messages import In, Out
 from pytest_tws.wire.schema import Schema
-from pytest_tws.wire.schemas import connection, market_data
+from pytest_tws.wire.schemas import connection, market_data, reference
 
-_AREAS = (connection, market_data)
+_AREAS = (connection, market_data, reference)
 
 
 def _table(schemas: Iterable[Schema]) -> dict[int, Schema]:
