@@ -92,7 +92,7 @@ class ContractSpec:
     def with_exchange(self, exchange: str) -> ContractSpec:
         """The same contract as reported for a request routed to `exchange`; a contract that
         SMART does not route (futures, forex, crypto) keeps its own exchange for "SMART"."""
-        if exchange == "SMART" and not self.smart_routable:
+        if exchange == self.exchange or (exchange == "SMART" and not self.smart_routable):
             return self
         return replace(self, exchange=exchange)
 

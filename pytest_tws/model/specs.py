@@ -16,6 +16,7 @@ OPTION_EXCHANGES: tuple[str, ...] = (
     "MERCURY", "MIAX", "NASDAQBX", "NASDAQOM", "PEARL", "PHLX", "PSE", "CBOE2", "EMERALD",
 )
 OPTION_VALID_EXCHANGES = ",".join(dict.fromkeys(OPTION_EXCHANGES))
+_OPTION_RULE_IDS = ",".join([str(US_OPTION_RULE)] * len(OPTION_VALID_EXCHANGES.split(",")))
 #: SPX, NDX, RUT… options list on their home exchange only.
 INDEX_OPTION_EXCHANGES = ("SMART",)
 
@@ -106,9 +107,11 @@ def occ_local_symbol(symbol: str, expiry: date, strike: float, right: str) -> st
 def option_spec(u: Underlying, expiry: date, strike: float, right: str, con_id: int,
                 trading_class: str, today: date) -> ContractSpec:
     trading, liquid = hours_strings(hours_for("OPT", "SMART"), today)
-    index = u.sec_type == "IND"
-    valid = ",".join((*INDEX_OPTION_EXCHANGES, u.primary_exchange)) if index else (
-        OPTION_VALID_EXCHANGES)
+    if u.sec_type == "IND":
+        valid = ",".join((*INDEX_OPTION_EXCHANGES, u.primary_exchange))
+        rules = ",".join([str(US_OPTION_RULE)] * len(valid.split(",")))
+    else:
+        valid, rules = OPTION_VALID_EXCHANGES, _OPTION_RULE_IDS
     return ContractSpec(
         con_id=con_id, symbol=u.symbol, sec_type="OPT", last_trade_date=f"{expiry:%Y%m%d}",
         strike=strike, right=right, multiplier="100",
@@ -116,8 +119,8 @@ def option_spec(u: Underlying, expiry: date, strike: float, right: str, con_id: 
         trading_class=trading_class, long_name=u.long_name, industry=u.industry,
         category=u.category, subcategory=u.subcategory, under_con_id=u.con_id,
         under_symbol=u.symbol, under_sec_type=u.sec_type, valid_exchanges=valid,
-        market_rule_ids=",".join([str(US_OPTION_RULE)] * len(valid.split(","))),
-        time_zone_id="US/Eastern", trading_hours=trading, liquid_hours=liquid,
+        market_rule_ids=rules, time_zone_id="US/Eastern", trading_hours=trading,
+        liquid_hours=liquid,
         market_name=trading_class, contract_month=f"{expiry:%Y%m}",
         real_expiration_date=f"{expiry:%Y%m%d}", last_trade_time="16:00", agg_group=2,
         suggested_size_increment=1.0, market_key=u.key,
