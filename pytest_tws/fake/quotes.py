@@ -13,7 +13,12 @@ from zoneinfo import ZoneInfo
 from pytest_tws.model.catalog import Catalog
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.market import MarketSimulator, OptionQuote, Quote
-from pytest_tws.model.price_processes import QUOTED_DIRECTLY, price_processes
+from pytest_tws.model.price_processes import (
+    CRYPTO_SIZE_UNIT,
+    QUOTED_DIRECTLY,
+    WITHOUT_BOOK,
+    price_processes,
+)
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -47,9 +52,10 @@ class SpecQuote:
     bid: float
     ask: float
     last: float
-    bid_size: int
-    ask_size: int
-    last_size: int
+    bid_size: float
+    ask_size: float
+    last_size: float
+    """shares, contracts, base-currency units, or (fractional) coins"""
     stock: Quote | None = None
     option: OptionQuote | None = None
 
@@ -74,6 +80,12 @@ def quote_spec(market: MarketSimulator, spec: ContractSpec, now: datetime) -> Sp
     """
     if spec.sec_type in QUOTED_DIRECTLY:
         q = market.quote(spec.sim_key)
+        if spec.sec_type in WITHOUT_BOOK:
+            return SpecQuote(0.0, 0.0, q.last, 0, 0, 0, stock=q)
+        if spec.sec_type == "CRYPTO":
+            unit = CRYPTO_SIZE_UNIT
+            return SpecQuote(q.bid, q.ask, q.last, round(q.bid_size * unit, 8),
+                             round(q.ask_size * unit, 8), round(q.last_size * unit, 8), stock=q)
         return SpecQuote(q.bid, q.ask, q.last, q.bid_size, q.ask_size, q.last_size, stock=q)
     if spec.sec_type in ("OPT", "FOP"):
         o = market.option_quote(
@@ -99,7 +111,8 @@ def combine(legs: list[tuple[ComboLeg, SpecQuote]]) -> SpecQuote:
     """A combo's book from its legs': buying it buys the BUY legs at their ask and sells the
     SELL legs at their bid; its size is what the thinnest leg allows."""
     bid = ask = last = 0.0
-    bid_size = ask_size = 10**9
+    bid_size: float = 10**9
+    ask_size: float = 10**9
     for leg, q in legs:
         if leg.action.upper() == "BUY":
             bid += leg.ratio * q.bid

@@ -16,6 +16,10 @@ from pytest_tws.model.market import DEFAULT_UNDERLYINGS
 
 #: secTypes quoted straight from their own process (options are priced off one)
 QUOTED_DIRECTLY = frozenset({"STK", "IND", "FUT", "CASH", "CRYPTO"})
+#: secTypes TWS quotes without a book: an index has a value (last), not bids and asks
+WITHOUT_BOOK = frozenset({"IND"})
+#: a coin's simulated sizes are counted in this many coins (PAXOS sizes are fractional)
+CRYPTO_SIZE_UNIT = 0.01
 SHARE_LOT = 100
 IDEALPRO_LOT = 100_000
 FUTURES_LOT = 1

@@ -132,6 +132,9 @@ async def test_index_details_quote_and_option_chain(ib: IB) -> None:
     bid, ask, _ = await snapshot(ib, option)
     assert 0 < bid < ask
     assert await bars_of(ib, spx)
+    # An index has a value, not a book: TWS sends last (and close...) but no bid or ask.
+    [index] = await ib.reqTickersAsync(spx)
+    assert priced(index.last) and math.isnan(index.bid) and math.isnan(index.ask)
 
 
 # -- futures ---------------------------------------------------------------------------------
@@ -153,9 +156,12 @@ async def test_futures_list_every_month_and_trade_with_their_multiplier(ib: IB) 
     bid, ask, _ = await snapshot(ib, es)
     assert ask - bid == pytest.approx(0.25)
     assert await bars_of(ib, es)
-    await filled(ib, es, 1)
+    price = await filled(ib, es, 1)
     [position] = [p for p in ib.positions() if p.contract.conId == es.conId]
     assert position.position == 1
+    assert position.avgCost == pytest.approx(price * 50)  # TWS's averageCost has the multiplier
+    [fill] = [f for f in ib.fills() if f.contract.conId == es.conId]
+    assert fill.commissionReport.commission == pytest.approx(0.85)
 
 
 async def test_crude_and_gold_follow_their_last_trade_rules(ib: IB) -> None:
@@ -194,6 +200,8 @@ async def test_forex_details_quotes_and_orders(ib: IB) -> None:
     assert ticker.bidSize >= 100_000  # IDEALPRO sizes in base-currency units
     assert await bars_of(ib, eurusd, "MIDPOINT")
     await filled(ib, eurusd, 20_000)
+    [fill] = [f for f in ib.fills() if f.contract.conId == eurusd.conId]
+    assert fill.commissionReport.commission == pytest.approx(2.0)  # IDEALPRO's minimum
     [usdjpy] = await ib.reqContractDetailsAsync(Forex("USDJPY"))
     assert usdjpy.minTick == 0.005
 
@@ -204,8 +212,10 @@ async def test_crypto_on_paxos(ib: IB) -> None:
     [details] = await ib.reqContractDetailsAsync(btc)
     assert float(details.minSize) == pytest.approx(0.0001)
     assert float(details.sizeIncrement) == pytest.approx(0.0001)
-    bid, ask, _ = await snapshot(ib, btc)
+    [ticker] = await ib.reqTickersAsync(btc)
+    bid, ask = ticker.bid, ticker.ask
     assert 50_000 < bid < ask
+    assert not float(ticker.bidSize).is_integer()  # PAXOS sizes are fractional coins
     trade = ib.placeOrder(btc, LimitOrder("BUY", 0.01, round(ask + 100, 2), tif="IOC"))
     await wait_until(lambda: trade.isDone(), "the crypto order ends", timeout=TIMEOUT)
 
