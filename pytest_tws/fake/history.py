@@ -23,9 +23,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pytest_tws.fake.market_layouts import Bar
-from pytest_tws.model.calendar_us import is_trading_day
+from pytest_tws.model.calendar_us import EASTERN, is_trading_day
 
-EASTERN = ZoneInfo("America/New_York")
 #: The zone name TWS appends to intraday bar times (ib_async parses it with zoneinfo).
 BAR_ZONE_NAME = "US/Eastern"
 MAX_BARS = 5000

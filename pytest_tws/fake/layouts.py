@@ -1,22 +1,27 @@
-"""Server -> client messages at server version 178, as field lists (PROTOCOL.md §4a).
+"""Server -> client messages: what the fake means, as schema values (IBKR's names).
 
-Each function returns the fields after nothing: message id first, then the version where the
-message has one. Only layout lives here; what to say and when is the handlers' business.
+Each function returns a `Message` (pytest_tws.wire.schemas), which the session encodes at its
+client's negotiated version. Only what to say lives here; the layout at every version is the
+schema's, and when to say it is the handlers' business.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from pytest_tws.model.calendar_us import hours_string
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.wire.fields import FieldValue
 from pytest_tws.wire.messages import Out
 from pytest_tws.wire.schema import Message
-from pytest_tws.wire.schemas.connection import ERR_MSG
+from pytest_tws.wire.schemas import account as acct
+from pytest_tws.wire.schemas import contracts as cd
+from pytest_tws.wire.schemas.connection import CURRENT_TIME, ERR_MSG, MANAGED_ACCTS, NEXT_VALID_ID
 
 Fields = list[FieldValue]
+
 
 
 class Payload(str):
@@ -36,69 +41,99 @@ def error(req_id: int, code: int, text: str, time_millis: int = 0) -> Message:
                              "errorTime": time_millis})
 
 
-def managed_accounts(accounts: Sequence[str]) -> Fields:
-    return [Out.MANAGED_ACCTS, 1, ",".join(accounts)]
+def managed_accounts(accounts: Sequence[str]) -> Message:
+    return Message(MANAGED_ACCTS, {"accountsList": ",".join(accounts)})
 
 
-def next_valid_id(order_id: int) -> Fields:
-    return [Out.NEXT_VALID_ID, 1, order_id]
+def next_valid_id(order_id: int) -> Message:
+    return Message(NEXT_VALID_ID, {"orderId": order_id})
 
 
-def current_time(epoch_seconds: int) -> Fields:
-    return [Out.CURRENT_TIME, 1, epoch_seconds]
+def current_time(epoch_seconds: int) -> Message:
+    return Message(CURRENT_TIME, {"time": epoch_seconds})
 
 
-def contract_data(req_id: int, spec: ContractSpec, today: date) -> Fields:
-    """contractData (10) at sv >= 164: no version field. Every detail is the spec's own
-    (the catalog fills hours, marketName, contractMonth, sizes); `today` only for specs
-    built without hours."""
+def contract_details_values(req_id: int, spec: ContractSpec, today: date) -> dict[str, Any]:
+    """contractData's values for `spec` (ibapi's ContractDetails names). Every detail is the
+    spec's own (the catalog fills hours per exchange, contractMonth, sizes); `today` only
+    for specs built without hours."""
     trading, liquid = spec.trading_hours, spec.liquid_hours
     if not trading:
         trading = liquid = hours_string(today, 7, "0930", "1600")
-    fields: Fields = [
-        Out.CONTRACT_DATA, req_id, spec.symbol, spec.sec_type, spec.last_trade_date,
-        spec.strike, spec.right, spec.exchange, spec.currency, spec.local_symbol,
-        spec.market_name or spec.trading_class or spec.symbol, spec.trading_class, spec.con_id,
-        spec.min_tick, spec.multiplier, spec.order_types, spec.valid_exchanges,
-        spec.price_magnifier, spec.under_con_id, spec.long_name, spec.primary_exchange,
-        spec.contract_month, spec.industry, spec.category, spec.subcategory, spec.time_zone_id,
-        trading, liquid, "", "", len(spec.sec_ids),
-    ]
-    for tag, value in spec.sec_ids:
-        fields += [tag, value]
-    fields += [
-        spec.agg_group, spec.under_symbol, spec.under_sec_type, spec.market_rule_ids,
-        spec.real_expiration_date or spec.last_trade_date, spec.stock_type,
-        _size(spec.min_size), _size(spec.size_increment), _size(spec.suggested_size_increment),
-    ]
-    return fields
+    return {
+        "reqId": req_id,
+        "contract": {
+            "symbol": spec.symbol, "secType": spec.sec_type,
+            "lastTradeDateOrContractMonth": spec.last_trade_date,
+            "lastTradeDate": spec.last_trade_date, "strike": spec.strike, "right": spec.right,
+            "exchange": spec.exchange, "currency": spec.currency,
+            "localSymbol": spec.local_symbol, "tradingClass": spec.trading_class,
+            "conId": spec.con_id, "multiplier": spec.multiplier,
+            "primaryExchange": spec.primary_exchange,
+        },
+        "marketName": spec.market_name or spec.trading_class or spec.symbol,
+        "minTick": spec.min_tick, "orderTypes": spec.order_types,
+        "validExchanges": spec.valid_exchanges, "priceMagnifier": spec.price_magnifier,
+        "underConId": spec.under_con_id, "longName": spec.long_name,
+        "contractMonth": spec.contract_month, "industry": spec.industry,
+        "category": spec.category, "subcategory": spec.subcategory,
+        "timeZoneId": spec.time_zone_id, "tradingHours": trading, "liquidHours": liquid,
+        "secIdList": [{"tag": tag, "value": value} for tag, value in spec.sec_ids],
+        "aggGroup": spec.agg_group, "underSymbol": spec.under_symbol,
+        "underSecType": spec.under_sec_type, "marketRuleIds": spec.market_rule_ids,
+        "realExpirationDate": spec.real_expiration_date or spec.last_trade_date,
+        "stockType": spec.stock_type, "minSize": _size(spec.min_size),
+        "sizeIncrement": _size(spec.size_increment),
+        "suggestedSizeIncrement": _size(spec.suggested_size_increment),
+    }
 
 
-def contract_data_end(req_id: int) -> Fields:
-    return [Out.CONTRACT_DATA_END, 1, req_id]
+def contract_data(req_id: int, spec: ContractSpec, today: date) -> Message:
+    return Message(cd.CONTRACT_DATA, contract_details_values(req_id, spec, today))
 
 
-def _contract_head(spec: ContractSpec) -> Fields:
-    return [
-        spec.con_id, spec.symbol, spec.sec_type, spec.last_trade_date, spec.strike, spec.right,
-        spec.multiplier,
-    ]
+def contract_data_end(req_id: int) -> Message:
+    return Message(cd.CONTRACT_DATA_END, {"reqId": req_id})
 
 
-def position(account: str, spec: ContractSpec, quantity: float, avg_cost: float) -> Fields:
-    exchange = spec.primary_exchange if spec.sec_type == "STK" else ""
-    return [
-        Out.POSITION_DATA, 3, account, *_contract_head(spec), exchange, spec.currency,
-        spec.local_symbol, spec.trading_class, _size(quantity), avg_cost,
-    ]
+def option_parameters(req_id: int, exchange: str, under_con_id: int, trading_class: str,
+                      multiplier: str, expirations: Sequence[str],
+                      strikes: Sequence[float]) -> Message:
+    return Message(cd.SECURITY_DEFINITION_OPTION_PARAMETER, {
+        "reqId": req_id, "exchange": exchange, "underlyingConId": under_con_id,
+        "tradingClass": trading_class, "multiplier": multiplier,
+        "expirations": [{"expiration": e} for e in expirations],
+        "strikes": [{"strike": s} for s in strikes],
+    })
 
 
-def position_end() -> Fields:
-    return [Out.POSITION_END, 1]
+def option_parameters_end(req_id: int) -> Message:
+    return Message(cd.SECURITY_DEFINITION_OPTION_PARAMETER_END, {"reqId": req_id})
 
 
-def account_value(key: str, value: str, currency: str, account: str) -> Fields:
-    return [Out.ACCT_VALUE, 2, key, value, currency, account]
+def _contract_head(spec: ContractSpec) -> dict[str, Any]:
+    return {
+        "conId": spec.con_id, "symbol": spec.symbol, "secType": spec.sec_type,
+        "lastTradeDateOrContractMonth": spec.last_trade_date, "strike": spec.strike,
+        "right": spec.right, "multiplier": spec.multiplier, "currency": spec.currency,
+        "localSymbol": spec.local_symbol, "tradingClass": spec.trading_class,
+    }
+
+
+def position(account: str, spec: ContractSpec, quantity: float, avg_cost: float) -> Message:
+    contract = _contract_head(spec)
+    contract["exchange"] = spec.primary_exchange if spec.sec_type == "STK" else ""
+    return Message(acct.POSITION_DATA, {"account": account, "contract": contract,
+                                        "position": _size(quantity), "avgCost": avg_cost})
+
+
+def position_end() -> Message:
+    return Message(acct.POSITION_END, {})
+
+
+def account_value(key: str, value: str, currency: str, account: str) -> Message:
+    return Message(acct.ACCT_VALUE, {"key": key, "val": value, "currency": currency,
+                                     "accountName": account})
 
 
 def portfolio_value(
@@ -110,38 +145,44 @@ def portfolio_value(
     unrealized: float,
     realized: float,
     account: str,
-) -> Fields:
-    return [
-        Out.PORTFOLIO_VALUE, 8, *_contract_head(spec), spec.primary_exchange, spec.currency,
-        spec.local_symbol, spec.trading_class, _size(quantity), market_price, market_value,
-        avg_cost, unrealized, realized, account,
-    ]
+) -> Message:
+    contract = _contract_head(spec)
+    contract["primaryExchange"] = spec.primary_exchange
+    return Message(acct.PORTFOLIO_VALUE, {
+        "contract": contract, "position": _size(quantity), "marketPrice": market_price,
+        "marketValue": market_value, "averageCost": avg_cost, "unrealizedPNL": unrealized,
+        "realizedPNL": realized, "accountName": account,
+    })
 
 
-def account_update_time(hhmm: str) -> Fields:
-    return [Out.ACCT_UPDATE_TIME, 1, hhmm]
+def account_update_time(hhmm: str) -> Message:
+    return Message(acct.ACCT_UPDATE_TIME, {"timeStamp": hhmm})
 
 
-def account_download_end(account: str) -> Fields:
-    return [Out.ACCT_DOWNLOAD_END, 1, account]
+def account_download_end(account: str) -> Message:
+    return Message(acct.ACCT_DOWNLOAD_END, {"accountName": account})
 
 
 def account_update_multi(
     req_id: int, account: str, model_code: str, key: str, value: str, currency: str
-) -> Fields:
-    return [Out.ACCOUNT_UPDATE_MULTI, 1, req_id, account, model_code, key, value, currency]
+) -> Message:
+    return Message(acct.ACCOUNT_UPDATE_MULTI, {
+        "reqId": req_id, "account": account, "modelCode": model_code, "key": key,
+        "value": value, "currency": currency,
+    })
 
 
-def account_update_multi_end(req_id: int) -> Fields:
-    return [Out.ACCOUNT_UPDATE_MULTI_END, 1, req_id]
+def account_update_multi_end(req_id: int) -> Message:
+    return Message(acct.ACCOUNT_UPDATE_MULTI_END, {"reqId": req_id})
 
 
-def account_summary(req_id: int, account: str, tag: str, value: str, currency: str) -> Fields:
-    return [Out.ACCOUNT_SUMMARY, 1, req_id, account, tag, value, currency]
+def account_summary(req_id: int, account: str, tag: str, value: str, currency: str) -> Message:
+    return Message(acct.ACCOUNT_SUMMARY, {"reqId": req_id, "account": account, "tag": tag,
+                                          "value": value, "currency": currency})
 
 
-def account_summary_end(req_id: int) -> Fields:
-    return [Out.ACCOUNT_SUMMARY_END, 1, req_id]
+def account_summary_end(req_id: int) -> Message:
+    return Message(acct.ACCOUNT_SUMMARY_END, {"reqId": req_id})
 
 
 def open_order_end() -> Fields:
@@ -154,10 +195,6 @@ def completed_orders_end() -> Fields:
 
 def exec_details_end(req_id: int) -> Fields:
     return [Out.EXECUTION_DATA_END, 1, req_id]
-
-
-def market_data_type(req_id: int, data_type: int) -> Fields:
-    return [Out.MARKET_DATA_TYPE, 1, req_id, data_type]
 
 
 def _size(quantity: float) -> FieldValue:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_tws.fake import ticks
 from pytest_tws.fake.history import HistoricalPacing
-from pytest_tws.fake.layouts import Fields, Payload
+from pytest_tws.fake.layouts import Payload
 from pytest_tws.fake.quotes import ComboLeg, SpecQuote, combine
 from pytest_tws.model.contracts import ContractSpec
 
@@ -139,7 +139,7 @@ class MarketBook:
 
     def updates(
         self, line: Line, cache: dict[object, Any] | None = None
-    ) -> list[Fields | Payload]:
+    ) -> list[Payload]:
         """The messages that bring `line`'s client up to date (everything, the first time).
 
         `cache` (one per tick) shares quotes and pictures among lines of the same contract, and
@@ -157,15 +157,16 @@ class MarketBook:
                                     combo=bool(line.legs))
             if cache is not None:
                 cache[key] = picture
+        version = line.session.server_version
         if cache is None:
-            return ticks.messages(line.req_id, line.sent, picture, line.delayed)
-        shared = ("messages", key, line.delayed)
+            return ticks.messages(line.req_id, line.sent, picture, line.delayed, version)
+        shared = ("messages", key, line.delayed, version)
         found = cache.get(shared)
         if found is not None and found[0] == line.sent:
             line.sent.update(picture)
-            return ticks.readdress(found[1], line.req_id)
+            return ticks.readdress(found[1], line.req_id, version)
         before = dict(line.sent)
-        messages = ticks.messages(line.req_id, line.sent, picture, line.delayed)
+        messages = ticks.messages(line.req_id, line.sent, picture, line.delayed, version)
         cache[shared] = (before, messages)
         return messages
 

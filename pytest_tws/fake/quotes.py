@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from pytest_tws.model.calendar_us import EASTERN
 from pytest_tws.model.catalog import Catalog
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.market import MarketSimulator, OptionQuote, Quote
@@ -19,8 +19,6 @@ from pytest_tws.model.price_processes import (
     WITHOUT_BOOK,
     price_processes,
 )
-
-EASTERN = ZoneInfo("America/New_York")
 
 #: Sessions roll (previous close := last, volume 0) at the start of US pre-market trading.
 SESSION_ROLL = time(4, 0)

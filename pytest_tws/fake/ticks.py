@@ -13,7 +13,7 @@ from enum import IntEnum
 from typing import Any
 
 from pytest_tws.fake import market_layouts as ml
-from pytest_tws.fake.layouts import Fields, Payload
+from pytest_tws.fake.layouts import Payload
 from pytest_tws.fake.quotes import SpecQuote
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.options import OptionComputation
@@ -147,10 +147,11 @@ def _stock_generics(
 
 
 def messages(
-    req_id: int, sent: Picture, now: Picture, delayed: bool
-) -> list[Fields | Payload]:
-    """The messages that turn what was `sent` into `now`; updates `sent` in place."""
-    out: list[Fields | Payload] = []
+    req_id: int, sent: Picture, now: Picture, delayed: bool, version: int
+) -> list[Payload]:
+    """The messages that turn what was `sent` into `now`, as payloads for a client at server
+    `version`; updates `sent` in place."""
+    out: list[Payload] = []
 
     def tt(t: int) -> int:
         return DELAYED.get(t, t) if delayed else t
@@ -162,38 +163,29 @@ def messages(
             continue
         price, size = value
         if before is None or before[0] != price:
-            out.append(ml.tick_price(req_id, tt(tick_type), price, size))
+            out.append(ml.tick_price(req_id, tt(tick_type), price, size, version))
         else:
-            out.append(ml.tick_size(req_id, tt(_SIZE_OF[tick_type]), size))
+            out.append(ml.tick_size(req_id, tt(_SIZE_OF[tick_type]), size, version))
     stamp = now.get(TickType.LAST_TIMESTAMP)
     if stamp is not None and stamp[:2] != (sent.get(TickType.LAST_TIMESTAMP) or (None, None))[:2]:
-        out.append(ml.tick_string(req_id, tt(TickType.LAST_TIMESTAMP), str(stamp[2])))
+        out.append(ml.tick_string(req_id, tt(TickType.LAST_TIMESTAMP), str(stamp[2]), version))
     for key in _changed(now, sent, _PRICES):
-        out.append(ml.tick_price(req_id, tt(key), now[key], 0))
+        out.append(ml.tick_price(req_id, tt(key), now[key], 0, version))
     for key in _changed(now, sent, _SIZES):
-        out.append(ml.tick_size(req_id, tt(key), now[key]))
+        out.append(ml.tick_size(req_id, tt(key), now[key], version))
     for key in _changed(now, sent, (TickType.HALTED, *_GENERIC_VALUES)):
-        out.append(ml.tick_generic(req_id, tt(key), now[key]))
+        out.append(ml.tick_generic(req_id, tt(key), now[key], version))
     for key in _changed(now, sent, _OPTION_TICKS):
         computation: OptionComputation = now[key]
-        out.append(ml.tick_option_computation(req_id, tt(key), computation))
+        out.append(ml.tick_option_computation(req_id, tt(key), computation, version))
     sent.update(now)
     return out
 
 
-def readdress(messages: list[Fields | Payload], req_id: int) -> list[Fields | Payload]:
+def readdress(messages: list[Payload], req_id: int, version: int) -> list[Payload]:
     """The same messages for another request id: lines of one contract that were sent the
     same thing last tick need the same messages now, so they are worked out once."""
-    out: list[Fields | Payload] = []
-    for message in messages:
-        if type(message) is Payload:  # tick price/size/string/generic: id, version, reqId, …
-            message_id, version, _, rest = message.split("\0", 3)
-            out.append(Payload(f"{message_id}\x00{version}\x00{req_id}\x00{rest}"))
-        else:  # tickOptionComputation has no version: id, reqId, …
-            fields = list(message)  # type: ignore[arg-type]
-            fields[1] = req_id
-            out.append(fields)
-    return out
+    return [ml.readdress(message, req_id, version) for message in messages]
 
 
 def _changed(now: Picture, sent: Picture, keys: Iterable[int]) -> list[int]:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+#: US exchange time: sessions, expirations and TWS's account-update times are in it
+EASTERN = ZoneInfo("America/New_York")
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:

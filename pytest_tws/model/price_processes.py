@@ -18,6 +18,8 @@ from pytest_tws.model.market import DEFAULT_UNDERLYINGS
 QUOTED_DIRECTLY = frozenset({"STK", "IND", "FUT", "CASH", "CRYPTO"})
 #: secTypes TWS quotes without a book: an index has a value (last), not bids and asks
 WITHOUT_BOOK = frozenset({"IND"})
+#: secTypes whose history has bars around the clock on weekdays (Globex, IDEALPRO, PAXOS)
+AROUND_THE_CLOCK = frozenset({"FUT", "FOP", "CASH", "CRYPTO"})
 #: a coin's simulated sizes are counted in this many coins (PAXOS sizes are fractional)
 CRYPTO_SIZE_UNIT = 0.01
 SHARE_LOT = 100

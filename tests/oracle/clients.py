@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import struct
@@ -85,8 +86,10 @@ def _ibapi_fields(frame: bytes) -> list[str]:
 
 
 def encode_request(client: str, version: int, method: str, *args: Any,
-                   message_id: int | None = None) -> list[str]:
-    """The fields `client` sends for `method(*args)` at server `version`."""
+                   message_id: int | None = None,
+                   attrs: Mapping[str, Any] | None = None) -> list[str]:
+    """The fields `client` sends for `method(*args)` at server `version`; `attrs` are set on
+    the client first (startApi sends its `clientId` and `optCapab`)."""
     if client == "ibapi":
         from ibapi.client import EClient
         from ibapi.wrapper import EWrapper
@@ -102,6 +105,8 @@ def encode_request(client: str, version: int, method: str, *args: Any,
         eclient.conn = conn
         eclient.serverVersion_ = version
         eclient.connState = EClient.CONNECTED
+        for name, value in (attrs or {}).items():
+            setattr(eclient, name, value)
         getattr(eclient, method)(*args)
         if errors:
             raise AssertionError(f"ibapi refused {method} at v{version}: {errors}")
@@ -116,6 +121,8 @@ def encode_request(client: str, version: int, method: str, *args: Any,
     iclient.connState = module.Client.CONNECTED
     iclient._serverVersion = version
     iclient.sendMsg = sent.append
+    for name, value in (attrs or {}).items():
+        setattr(iclient, name, value)
     getattr(iclient, method)(*args)
     (msg,) = sent
     return msg.split("\0")[:-1]
@@ -165,14 +172,28 @@ def _ibapi_recorder() -> Any:
     return wrapper
 
 
+@functools.cache
+def _ibapi_decoder(version: int) -> tuple[Any, Any]:
+    """One ibapi Decoder per version (making one inspects every wrapper method: slow)."""
+    from ibapi.decoder import Decoder
+
+    wrapper = _ibapi_recorder()
+    return Decoder(wrapper, version), wrapper
+
+
+@functools.cache
+def _client_decoder(client: str, version: int) -> tuple[Any, _Recorder]:
+    module = importlib.import_module(f"{client}.decoder")
+    recorder = _Recorder()
+    return module.Decoder(recorder, version), recorder
+
+
 def decode_response(client: str, version: int, fields: list[str]) -> list[Call]:
     """The wrapper calls `client`'s decoder makes for one message at server `version`."""
     msg_id = int(fields[0])
     if client == "ibapi":
-        from ibapi.decoder import Decoder
-
-        wrapper = _ibapi_recorder()
-        decoder = Decoder(wrapper, version)
+        decoder, wrapper = _ibapi_decoder(version)
+        wrapper.calls.clear()
         info = decoder.msgId2handleInfo[msg_id]
         raw = [f.encode() for f in fields]
         if info.processMeth is not None:
@@ -182,16 +203,17 @@ def decode_response(client: str, version: int, fields: list[str]) -> list[Call]:
             assert not left, f"ibapi left {len(left)} fields unread: {left[:5]}"
         else:
             before = len(wrapper.calls)
-            decoder.interpretWithSignature(raw, info)
+            # ibapi's reader hands interpret() the fields after the message id; the
+            # signature reader then skips the version field
+            decoder.interpretWithSignature(raw[1:], info)
             assert len(wrapper.calls) > before, (
                 f"ibapi's {info.wrapperMeth.__name__} wants "
                 f"{len(info.wrapperParams) - 1} fields, got {len(fields) - 1}")
         return list(wrapper.calls)
-    module = importlib.import_module(f"{client}.decoder")
-    recorder = _Recorder()
-    decoder = module.Decoder(recorder, version)
+    decoder, recorder = _client_decoder(client, version)
+    recorder.calls.clear()
     decoder.handlers[msg_id](list(fields))
-    return recorder.calls
+    return list(recorder.calls)
 
 
 # -- comparing ------------------------------------------------------------------------------

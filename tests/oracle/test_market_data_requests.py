@@ -37,3 +37,13 @@ def test_cancel_mkt_data(client: str, version: int) -> None:
     fields = encode_request(client, version, "cancelMktData", 77,
                             message_id=In.CANCEL_MKT_DATA)
     assert REQUESTS[In.CANCEL_MKT_DATA].decode(fields, version)["reqId"] == 77
+
+
+@pytest.mark.parametrize(("client", "version"), client_versions())
+@settings(max_examples=10, deadline=None)
+@given(data_type=st.integers(1, 4))
+def test_req_market_data_type(client: str, version: int, data_type: int) -> None:
+    fields = encode_request(client, version, "reqMarketDataType", data_type,
+                            message_id=In.REQ_MARKET_DATA_TYPE)
+    values = REQUESTS[In.REQ_MARKET_DATA_TYPE].decode(fields, version)
+    assert values == {"version": 1, "marketDataType": data_type}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pytest_tws.fake import layouts
-from pytest_tws.fake.backend import EASTERN, Backend
+from pytest_tws.fake.backend import Backend
 from pytest_tws.fake.session import Handler, Session
+from pytest_tws.model.calendar_us import EASTERN
 from pytest_tws.model.errors import Code, TwsError, error_text
-from pytest_tws.wire.fields import FieldReader
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.schema import Values
 
 ACCOUNT_UPDATES = "account_updates"
 POSITIONS = "positions"
@@ -45,13 +46,13 @@ def send_positions(session: Session) -> None:
         )
 
 
-def req_positions(session: Session, r: FieldReader) -> None:
+def req_positions(session: Session, values: Values) -> None:
     session.state[POSITIONS] = True
     send_positions(session)
     session.send(layouts.position_end())
 
 
-def cancel_positions(session: Session, r: FieldReader) -> None:
+def cancel_positions(session: Session, values: Values) -> None:
     session.state.pop(POSITIONS, None)
 
 
@@ -74,10 +75,9 @@ def send_account_updates(session: Session, account: str) -> None:
     session.send(layouts.account_update_time(hhmm))
 
 
-def req_account_updates(session: Session, r: FieldReader) -> None:
-    r.read_int("version")
-    subscribe = r.read_bool("subscribe")
-    account = _known_account(session.backend, r.read_str("acctCode"))
+def req_account_updates(session: Session, values: Values) -> None:
+    subscribe = values["subscribe"]
+    account = _known_account(session.backend, values["acctCode"])
     if not subscribe:
         session.state.pop(ACCOUNT_UPDATES, None)
         return
@@ -86,11 +86,10 @@ def req_account_updates(session: Session, r: FieldReader) -> None:
     session.send(layouts.account_download_end(account))
 
 
-def req_account_updates_multi(session: Session, r: FieldReader) -> None:
-    r.read_int("version")
-    req_id = r.read_int("reqId")
-    account = _known_account(session.backend, r.read_str("account"), req_id)
-    model_code = r.read_str("modelCode")
+def req_account_updates_multi(session: Session, values: Values) -> None:
+    req_id = values["reqId"]
+    account = _known_account(session.backend, values["account"], req_id)
+    model_code = values["modelCode"]
     for key, value, currency in account_rows(session.backend, account):
         session.send_repeated(
             layouts.account_update_multi(req_id, account, model_code, key, value, currency)
@@ -98,15 +97,13 @@ def req_account_updates_multi(session: Session, r: FieldReader) -> None:
     session.send(layouts.account_update_multi_end(req_id))
 
 
-def cancel_account_updates_multi(session: Session, r: FieldReader) -> None:
+def cancel_account_updates_multi(session: Session, values: Values) -> None:
     """Nothing streams after the first snapshot, so there is nothing to stop."""
 
 
-def req_account_summary(session: Session, r: FieldReader) -> None:
-    r.read_int("version")
-    req_id = r.read_int("reqId")
-    r.read_str("groupName")
-    tags = {t.strip() for t in r.read_str("tags").split(",") if t.strip()}
+def req_account_summary(session: Session, values: Values) -> None:
+    req_id = values["reqId"]
+    tags = {t.strip() for t in values["tags"].split(",") if t.strip()}
     everything = bool(tags & {"$LEDGER", "$LEDGER:ALL", "$LEDGER:USD"})
     for account in session.backend.broker.account_names:
         for key, value, currency in account_rows(session.backend, account):
@@ -115,7 +112,7 @@ def req_account_summary(session: Session, r: FieldReader) -> None:
     session.send(layouts.account_summary_end(req_id))
 
 
-def cancel_account_summary(session: Session, r: FieldReader) -> None:
+def cancel_account_summary(session: Session, values: Values) -> None:
     """The summary is a snapshot here; cancelling it has nothing to stop."""
 
 

@@ -8,17 +8,16 @@ from pytest_tws.fake import layouts
 from pytest_tws.fake.backend import STARTUP_FARMS
 from pytest_tws.fake.session import Handler, Session
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, error_text
-from pytest_tws.wire.fields import FieldReader
 from pytest_tws.wire.messages import In
+from pytest_tws.wire.schema import Values
 
 log = logging.getLogger("pytest_tws.fake")
 
 
-def start_api(session: Session, r: FieldReader) -> None:
+def start_api(session: Session, values: Values) -> None:
     if session.ready:
         return
-    r.read_int("version")
-    client_id = r.read_int("clientId")
+    client_id = values["clientId"]
     backend = session.backend
     if not backend.claim_client_id(session, client_id):
         session.send_error(NO_REQUEST_ID, Code.DUPLICATE_CLIENT_ID)
@@ -36,21 +35,20 @@ def start_api(session: Session, r: FieldReader) -> None:
                                            backend.epoch_millis()))
 
 
-def req_ids(session: Session, r: FieldReader) -> None:
+def req_ids(session: Session, values: Values) -> None:
     session.send(layouts.next_valid_id(session.backend.broker.next_order_id))
 
 
-def req_current_time(session: Session, r: FieldReader) -> None:
+def req_current_time(session: Session, values: Values) -> None:
     session.send(layouts.current_time(int(session.backend.now().timestamp())))
 
 
-def req_managed_accounts(session: Session, r: FieldReader) -> None:
+def req_managed_accounts(session: Session, values: Values) -> None:
     session.send(layouts.managed_accounts(session.backend.broker.account_names))
 
 
-def req_market_data_type(session: Session, r: FieldReader) -> None:
-    r.read_int("version")
-    data_type = r.read_int("marketDataType")
+def req_market_data_type(session: Session, values: Values) -> None:
+    data_type = values["marketDataType"]
     if data_type not in (1, 2, 3, 4):
         cause = f"Invalid market data type {data_type}"
         text = error_text(Code.MISSING_OR_INVALID, "b2", cause)

@@ -15,7 +15,6 @@ from pytest_tws.fake import history
 from pytest_tws.fake import market_layouts as ml
 from pytest_tws.fake.backend import Backend
 from pytest_tws.fake.convert import contract_query
-from pytest_tws.fake.handlers.contracts import read_contract_query
 from pytest_tws.fake.market_book import Line, MarketBook, book
 from pytest_tws.fake.quotes import ComboLeg
 from pytest_tws.fake.session import Handler, Session
@@ -23,17 +22,17 @@ from pytest_tws.fake.ticks import parse_generic_ticks
 from pytest_tws.model.contracts import ContractQuery, ContractSpec
 from pytest_tws.model.errors import Code, TwsError, error_text
 from pytest_tws.model.market import UnknownSymbolError
-from pytest_tws.wire.fields import FieldReader
+from pytest_tws.model.orders import BAG_CON_ID
+from pytest_tws.model.price_processes import AROUND_THE_CLOCK
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.schema import Values
+from pytest_tws.wire.versions import MIN_SERVER_VER_HISTORICAL_DATA_END
 
 #: TWS's market-data types (reqMarketDataType)
 LIVE, FROZEN, DELAYED, DELAYED_FROZEN = 1, 2, 3, 4
 #: tickReqParams: the SMART book's exchange code and "snapshots permitted" (as TWS reports)
 BBO_EXCHANGE = "9c0001"
 SNAPSHOT_PERMISSIONS = 3
-#: the conId real TWS gives every BAG it reports
-BAG_CON_ID = 28812380
 
 
 # -- fault hooks ------------------------------------------------------------------------------
@@ -81,20 +80,6 @@ def _legs(values: Values, backend: Backend, req_id: int) -> tuple[ComboLeg, ...]
         if spec is None:
             raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=req_id)
         legs.append(ComboLeg(spec, leg["ratio"] or 1, leg["action"]))
-    return tuple(legs)
-
-
-def _read_legs(r: FieldReader, backend: Backend, req_id: int) -> tuple[ComboLeg, ...]:
-    legs = []
-    for _ in range(r.read_int("comboLegsCount")):
-        con_id = r.read_int("legConId")
-        ratio = r.read_int("ratio") or 1
-        action = r.read_str("action")
-        r.read_str("exchange")
-        spec = backend.catalog.by_con_id(con_id)
-        if spec is None:
-            raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=req_id)
-        legs.append(ComboLeg(spec, ratio, action))
     return tuple(legs)
 
 
@@ -158,24 +143,22 @@ def _history_price(backend: Backend, spec: ContractSpec | None, query: ContractQ
     q = backend.quote(spec)
     symbol = spec.sim_key
     vol = backend.market.volatility(symbol)
-    return q.mid, vol, 0.01
+    return q.mid, vol, spec.min_tick
 
 
-def req_historical_data(session: Session, r: FieldReader) -> None:
+def req_historical_data(session: Session, values: Values) -> None:
     backend = session.backend
-    req_id = r.read_int("reqId")
-    query = read_contract_query(r)
-    r.read_bool("includeExpired")
-    end_text = r.read_str("endDateTime")
-    bar_size = r.read_str("barSizeSetting")
-    duration = r.read_str("durationStr")
-    use_rth = r.read_bool("useRTH")
-    what_to_show = r.read_str("whatToShow")
-    format_date = r.read_int("formatDate", 1)
+    req_id = values["reqId"]
+    query = contract_query(values["contract"])
+    end_text = values["endDateTime"]
+    bar_size = values["barSizeSetting"]
+    duration = values["durationStr"]
+    use_rth = values["useRTH"]
+    what_to_show = values["whatToShow"]
+    format_date = values["formatDate"] or 1
     if query.sec_type == "BAG":
-        _read_legs(r, backend, req_id)
-    keep_up_to_date = r.read_bool("keepUpToDate")
-    r.read_str("chartOptions")
+        _legs(values["contract"], backend, req_id)
+    keep_up_to_date = bool(values.get("keepUpToDate"))
 
     market = book(backend)
     identical = (query, end_text, bar_size, duration, use_rth, what_to_show)
@@ -185,7 +168,9 @@ def req_historical_data(session: Session, r: FieldReader) -> None:
     ):
         raise TwsError(Code.HISTORICAL_PACING, req_id=req_id)
     forex = query.sec_type == "CASH"
-    spec = None if forex else _resolve(backend, query, req_id)
+    # A pair the catalog lists is priced from its own process; any other pair is made up.
+    pairs = backend.catalog.find(query) if forex else []
+    spec = (pairs[0] if len(pairs) == 1 else None) if forex else _resolve(backend, query, req_id)
     try:
         bar_seconds = history.parse_bar_size(bar_size)
         seconds = history.parse_duration(duration)
@@ -201,21 +186,23 @@ def req_historical_data(session: Session, r: FieldReader) -> None:
     request = history.BarRequest(
         symbol=query.symbol or str(query.con_id), end=end, duration=seconds,
         bar_seconds=bar_seconds, use_rth=use_rth, format_date=format_date,
-        around_the_clock=forex,
+        around_the_clock=forex or (spec is not None and spec.sec_type in AROUND_THE_CLOCK),
     )
     bars = history.make_bars(request, price, vol, backend.seed, tick)
     start = end.timestamp() - seconds
-    session.send(ml.historical_data(
-        req_id, history.header_time(end.fromtimestamp(start, end.tzinfo)),
-        history.header_time(end), bars,
-    ))
+    start_text = history.header_time(end.fromtimestamp(start, end.tzinfo))
+    end_header = history.header_time(end)
+    session.send(ml.historical_data(req_id, start_text, end_header, bars))
+    if session.server_version >= MIN_SERVER_VER_HISTORICAL_DATA_END:
+        # From this version the dates come in a message of their own (ibapi's
+        # processHistoricalDataEndMsg), which is what ends the request.
+        session.send(ml.historical_data_end(req_id, start_text, end_header))
     if keep_up_to_date:
         market.history[(session, req_id)] = request
 
 
-def cancel_historical_data(session: Session, r: FieldReader) -> None:
-    r.read_int("version")
-    req_id = r.read_int("reqId")
+def cancel_historical_data(session: Session, values: Values) -> None:
+    req_id = values["reqId"]
     market: MarketBook = book(session.backend)
     if market.history.pop((session, req_id), None) is None:
         raise TwsError(Code.NO_HISTORICAL_QUERY, error_text(Code.NO_HISTORICAL_QUERY, req_id),

@@ -10,9 +10,16 @@ from collections.abc import Iterable
 
 from pytest_tws.wire.messages import In, Out
 from pytest_tws.wire.schema import Schema
-from pytest_tws.wire.schemas import connection, market_data, reference
+from pytest_tws.wire.schemas import (
+    account,
+    connection,
+    contracts,
+    history,
+    market_data,
+    reference,
+)
 
-_AREAS = (connection, market_data, reference)
+_AREAS = (connection, account, contracts, history, market_data, reference)
 
 
 def _table(schemas: Iterable[Schema]) -> dict[int, Schema]:
