@@ -1,101 +1,135 @@
-"""Order messages at server version 178: openOrder, orderStatus, execDetails, commissionReport,
-completedOrder (PROTOCOL.md §4a/§4c). Layout only; the trading desk decides what to send.
+"""The order messages the fake sends, as schema `Message`s (pytest_tws/wire/schemas/
+order_messages.py): openOrder, orderStatus, execDetails, commissionReport, completedOrder and
+the end markers. The session encodes each at its client's negotiated version.
 
-Unset values are written as real TWS writes them (UNSET_DOUBLE, UNSET_INTEGER), so every
-client's "unset" parsing sees what it would see from TWS. Checked by decoding each message in
-ib_async 2.1 and ibapi (tests/fake/test_order_layouts.py).
+An order is echoed as TWS echoes it: every field the client sent (kept on the ticket by IBKR's
+names) comes back, over which the fake writes what it decided (ids, the resolved contract,
+status, account, quantities).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from pytest_tws.fake.layouts import Fields, _size
+from pytest_tws.fake.backend import EASTERN
 from pytest_tws.model.contracts import ContractSpec
+from pytest_tws.model.margin import WhatIf
 from pytest_tws.model.orders import Execution, Order
-from pytest_tws.wire.fields import UNSET_DOUBLE, UNSET_INTEGER
-from pytest_tws.wire.messages import Out
+from pytest_tws.wire.schema import Message, Values
+from pytest_tws.wire.schemas.order_messages import (
+    COMMISSION_AND_FEES_REPORT,
+    COMPLETED_ORDER,
+    COMPLETED_ORDERS_END,
+    EXECUTION_DATA,
+    EXECUTION_DATA_END,
+    OPEN_ORDER,
+    OPEN_ORDER_END,
+    ORDER_STATUS,
+)
 
-EASTERN = ZoneInfo("America/New_York")
+#: lastLiquidity TWS reports for a fill that removed liquidity
+REMOVED_LIQUIDITY = 1
+#: the clearing intent TWS reports for an order that named none
+DEFAULT_CLEARING_INTENT = "IB"
 
 
-def _contract(spec: ContractSpec, exchange: str) -> Fields:
-    return [
-        spec.con_id, spec.symbol, spec.sec_type, spec.last_trade_date, spec.strike, spec.right,
-        spec.multiplier, exchange, spec.currency, spec.local_symbol, spec.trading_class,
-    ]
-
-
-def _price(value: float | None) -> float:
-    return 0.0 if value is None else value
+def contract_values(spec: ContractSpec, exchange: str) -> Values:
+    return {
+        "conId": spec.con_id, "symbol": spec.symbol, "secType": spec.sec_type,
+        "lastTradeDateOrContractMonth": spec.last_trade_date, "strike": spec.strike or 0.0,
+        "right": spec.right, "multiplier": spec.multiplier, "exchange": exchange,
+        "currency": spec.currency, "localSymbol": spec.local_symbol,
+        "tradingClass": spec.trading_class,
+    }
 
 
 def _combo_description(order: Order) -> str:
     return ",".join(f"{leg.leg.con_id}|{leg.leg.sign * leg.leg.ratio}" for leg in order.legs)
 
 
-def _combo_legs(order: Order) -> Fields:
+def _order_contract(order: Order) -> Values:
     ticket = order.ticket
-    fields: Fields = [_combo_description(order), len(ticket.legs)]
-    for leg in ticket.legs:
-        fields += [
-            leg.con_id, leg.ratio, leg.action, leg.exchange, leg.open_close,
-            leg.short_sale_slot, leg.designated_location, leg.exempt_code,
-        ]
-    fields.append(len(ticket.leg_prices))
-    fields += [UNSET_DOUBLE if p is None else p for p in ticket.leg_prices]
-    fields.append(len(ticket.combo_params))
-    for tag, value in ticket.combo_params:
-        fields += [tag, value]
-    return fields
+    values = contract_values(order.contract, order.contract.exchange or "SMART")
+    sent = ticket.contract_fields
+    legs = sent.get("comboLegs")
+    if legs is None:
+        legs = [{"conId": leg.con_id, "ratio": leg.ratio, "action": leg.action,
+                 "exchange": leg.exchange, "openClose": leg.open_close,
+                 "shortSaleSlot": leg.short_sale_slot,
+                 "designatedLocation": leg.designated_location, "exemptCode": leg.exempt_code}
+                for leg in ticket.legs]
+    values["comboLegsDescrip"] = _combo_description(order)
+    values["comboLegs"] = legs
+    if sent.get("deltaNeutralContract"):
+        values["deltaNeutralContract"] = sent["deltaNeutralContract"]
+    return values
 
 
-def open_order(order: Order, status: str | None = None) -> Fields:
-    """openOrder (5): no version field at sv >= 145; `status` defaults to the order's."""
+def order_values(order: Order) -> Values:
+    """The order's fields as openOrder and completedOrder carry them."""
     t = order.ticket
-    exchange = order.contract.exchange or "SMART"
-    fields: Fields = [
-        Out.OPEN_ORDER, t.order_id, *_contract(order.contract, exchange),
-        t.action, _size(t.total_quantity), t.order_type, _price(t.limit_price),
-        _price(t.aux_price), t.tif, t.oca_group, t.account, t.open_close, t.origin,
-        t.order_ref, t.client_id, order.perm_id, t.outside_rth, t.hidden, 0.0,
-        t.good_after_time, "", "", "", "",  # sharesAllocation, faGroup, faMethod, faPercentage
-        "", t.good_till_date, "", UNSET_DOUBLE, "", 0, "", -1,  # modelCode … exemptCode
-        0, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE,
-        UNSET_INTEGER, 0, 0, 0, UNSET_INTEGER, 3, 0, 0, UNSET_DOUBLE, t.parent_id, 0,
-        # volatility, volatilityType, deltaNeutralOrderType (none: no 8-field block), aux
-        UNSET_DOUBLE, 0, "", UNSET_DOUBLE,
-        0, 0, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_INTEGER,  # … basisPointsType
-        *_combo_legs(order),
-        UNSET_INTEGER, UNSET_INTEGER, UNSET_DOUBLE,  # scale: no 7-field block
-        "",  # hedgeType
-        0, "", "IB", 0, 0,  # optOutSmartRouting, clearingAccount/Intent, notHeld, dnc
-        t.algo_strategy,
-    ]
-    if t.algo_strategy:
-        fields.append(0)
-    fields += [
-        0, t.what_if, status or order.status,
-        *[UNSET_DOUBLE] * 9,  # margin before/change/after (strings to both clients)
-        UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, "", "",  # commission…, currency, warning
-        0, 0,  # randomizeSize, randomizePrice
-        0,  # conditions
-        "None", UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE,
-        UNSET_DOUBLE, 0, "", "", "", UNSET_DOUBLE, 0, 0, 0, 0,
-        UNSET_INTEGER, UNSET_INTEGER, 0,  # duration, postToAts, autoCancelParent
-        UNSET_INTEGER, UNSET_INTEGER, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE,
-    ]
-    return fields
+    values: Values = dict(t.fields)
+    values.update(
+        orderId=t.order_id, clientId=t.client_id, permId=order.perm_id, action=t.action,
+        totalQuantity=t.total_quantity, orderType=t.order_type, lmtPrice=t.limit_price,
+        auxPrice=t.aux_price, tif=t.tif, account=t.account, parentId=t.parent_id,
+        outsideRth=t.outside_rth, ocaGroup=t.oca_group, orderRef=t.order_ref,
+        goodTillDate=t.good_till_date, goodAfterTime=t.good_after_time, whatIf=t.what_if,
+        algoStrategy=t.algo_strategy, openClose=t.open_close, origin=t.origin,
+        hidden=t.hidden, contract=_order_contract(order),
+    )
+    # TWS fills in the clearing intent it applied (IB) when the client left it empty
+    values["clearingIntent"] = values.get("clearingIntent") or DEFAULT_CLEARING_INTENT
+    if "orderComboLegs" not in values:
+        values["orderComboLegs"] = [{"price": p} for p in t.leg_prices]
+    if "smartComboRoutingParams" not in values:
+        values["smartComboRoutingParams"] = [{"tag": k, "value": v} for k, v in t.combo_params]
+    tier = values.get("softDollarTier")
+    if tier:
+        values["softDollarTier"] = {"displayName": "", **tier}
+    return values
 
 
-def order_status(order: Order, status: str | None = None) -> Fields:
-    """orderStatus (3): no version field at sv >= 131 (MARKET_CAP_PRICE)."""
-    return [
-        Out.ORDER_STATUS, order.order_id, status or order.status, _size(order.filled),
-        _size(order.remaining), order.avg_fill_price, order.perm_id, order.ticket.parent_id,
-        order.last_fill_price, order.client_id, order.why_held, 0.0,
-    ]
+def _money(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def what_if_state(preview: WhatIf) -> Values:
+    """orderState of a what-if answer: margins as text, commission with its min and max."""
+    state: Values = {}
+    for name, before, change, after in (
+        ("initMargin", preview.init_before, preview.init_change, preview.init_after),
+        ("maintMargin", preview.maint_before, preview.maint_change, preview.maint_after),
+        ("equityWithLoan", preview.equity_before, preview.equity_change, preview.equity_after),
+    ):
+        state[f"{name}Before"] = _money(before)
+        state[f"{name}Change"] = _money(change)
+        state[f"{name}After"] = _money(after)
+    state.update(commissionAndFees=preview.commission, minCommissionAndFees=preview.commission,
+                 maxCommissionAndFees=preview.commission,
+                 commissionAndFeesCurrency=preview.currency, marginCurrency=preview.currency)
+    return state
+
+
+def open_order(order: Order, status: str | None = None, preview: WhatIf | None = None) -> Message:
+    """openOrder; `status` defaults to the order's; `preview` fills a what-if's margins."""
+    values = order_values(order)
+    state: dict[str, Any] = {"status": status or order.status}
+    if preview is not None:
+        state.update(what_if_state(preview))
+    values["orderState"] = state
+    return Message(OPEN_ORDER, values)
+
+
+def order_status(order: Order, status: str | None = None) -> Message:
+    return Message(ORDER_STATUS, {
+        "orderId": order.order_id, "status": status or order.status, "filled": order.filled,
+        "remaining": order.remaining, "avgFillPrice": order.avg_fill_price,
+        "permId": order.perm_id, "parentId": order.ticket.parent_id,
+        "lastFillPrice": order.last_fill_price, "clientId": order.client_id,
+        "whyHeld": order.why_held, "mktCapPrice": 0.0,
+    })
 
 
 def execution_time(moment: datetime) -> str:
@@ -103,53 +137,46 @@ def execution_time(moment: datetime) -> str:
     return f"{moment.astimezone(EASTERN):%Y%m%d %H:%M:%S} US/Eastern"
 
 
-def exec_details(req_id: int, execution: Execution) -> Fields:
-    """execDetails (11): no version field at sv >= 136; pendingPriceRevision at 178."""
+def exec_details(req_id: int, execution: Execution) -> Message:
     e = execution
-    return [
-        Out.EXECUTION_DATA, req_id, e.order_id, *_contract(e.contract, e.exchange),
-        e.exec_id, execution_time(e.time), e.account, e.exchange, e.side, _size(e.shares),
-        e.price, e.perm_id, e.client_id, 0, _size(e.cum_qty), e.avg_price, e.order_ref,
-        "", UNSET_DOUBLE, "", 1, 0,  # evRule, evMultiplier, modelCode, lastLiquidity, ppr
-    ]
+    return Message(EXECUTION_DATA, {
+        "reqId": req_id, "contract": contract_values(e.contract, e.exchange),
+        "execution": {
+            "orderId": e.order_id, "execId": e.exec_id, "time": execution_time(e.time),
+            "acctNumber": e.account, "exchange": e.exchange, "side": e.side,
+            "shares": e.shares, "price": e.price, "permId": e.perm_id,
+            "clientId": e.client_id, "liquidation": 0, "cumQty": e.cum_qty,
+            "avgPrice": e.avg_price, "orderRef": e.order_ref,
+            "lastLiquidity": REMOVED_LIQUIDITY,
+        },
+    })
 
 
-def commission_report(execution: Execution) -> Fields:
-    """commissionReport (59), version 1; realizedPNL unset on opening trades, as live TWS."""
-    pnl = UNSET_DOUBLE if execution.realized_pnl is None else execution.realized_pnl
-    return [
-        Out.COMMISSION_AND_FEES_REPORT, 1, execution.exec_id, execution.commission or 0.0,
-        execution.contract.currency, pnl, UNSET_DOUBLE, UNSET_INTEGER,
-    ]
+def commission_report(execution: Execution) -> Message:
+    """realizedPNL unset on opening trades, as live TWS."""
+    return Message(COMMISSION_AND_FEES_REPORT, {
+        "execId": execution.exec_id, "commissionAndFees": execution.commission or 0.0,
+        "currency": execution.contract.currency, "realizedPNL": execution.realized_pnl,
+    })
 
 
-def completed_order(order: Order) -> Fields:
-    """completedOrder (101): no version field; no orderId and no clientId on the wire."""
-    t = order.ticket
-    exchange = order.contract.exchange or "SMART"
-    return [
-        Out.COMPLETED_ORDER, *_contract(order.contract, exchange),
-        t.action, _size(t.total_quantity), t.order_type, _price(t.limit_price),
-        _price(t.aux_price), t.tif, t.oca_group, t.account, t.open_close, t.origin,
-        t.order_ref, order.perm_id, t.outside_rth, t.hidden, 0.0, t.good_after_time,
-        "", "", "",  # faGroup, faMethod, faPercentage
-        "", t.good_till_date, "", UNSET_DOUBLE, "", 0, "", -1,  # modelCode … exemptCode
-        UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE,  # box, range
-        UNSET_INTEGER, 0, 0, UNSET_INTEGER, 3, 0,  # displaySize … ocaType, triggerMethod
-        UNSET_DOUBLE, 0, "", UNSET_DOUBLE,  # volatility … deltaNeutralAuxPrice
-        0, 0, UNSET_DOUBLE, UNSET_DOUBLE,  # continuousUpdate … trailingPercent
-        *_combo_legs(order),
-        UNSET_INTEGER, UNSET_INTEGER, UNSET_DOUBLE, "",  # scale, hedgeType
-        "", "IB", 0, 0,  # clearingAccount, clearingIntent, notHeld, dnc
-        t.algo_strategy, *([0] if t.algo_strategy else []),
-        0, order.status, 0, 0,  # solicited, status, randomizeSize, randomizePrice
-        0,  # conditions
-        UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE, 0, 0,  # trailStop … isOmsContainer
-        "", _size(order.filled), 0, 0, "", 0, 0, UNSET_LONG_TEXT,  # … parentPermId
-        order.completed_time, order.completed_status,
-        UNSET_INTEGER, UNSET_INTEGER, UNSET_DOUBLE, UNSET_DOUBLE, UNSET_DOUBLE,
-    ]
+def completed_order(order: Order) -> Message:
+    """completedOrder: no orderId and no clientId on the wire."""
+    values = order_values(order)
+    values.update(filledQuantity=order.filled, orderState={
+        "status": order.status, "completedTime": order.completed_time,
+        "completedStatus": order.completed_status,
+    })
+    return Message(COMPLETED_ORDER, values)
 
 
-#: parentPermId of an order without parent, as TWS writes an unset long.
-UNSET_LONG_TEXT = "9223372036854775807"
+def open_order_end() -> Message:
+    return Message(OPEN_ORDER_END, {})
+
+
+def exec_details_end(req_id: int) -> Message:
+    return Message(EXECUTION_DATA_END, {"reqId": req_id})
+
+
+def completed_orders_end() -> Message:
+    return Message(COMPLETED_ORDERS_END, {})

@@ -17,6 +17,7 @@ from pytest_tws.fake import layouts, order_layouts
 from pytest_tws.fake.handlers.account import ACCOUNT_UPDATES, POSITIONS, send_account_updates
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.errors import Code, error_text
+from pytest_tws.model.margin import Holding, what_if
 from pytest_tws.model.matching import (
     BookQuote,
     FillPolicy,
@@ -127,6 +128,48 @@ def submit(backend: Backend, order: Order) -> None:
     if order.is_active and order.status == PRE_SUBMITTED:
         _advance(backend, order, SUBMITTED)
     watch_resting(backend)
+
+
+def _mark(backend: Backend, spec: ContractSpec, fallback: float) -> float:
+    """A contract's price now (mid, else last), or `fallback` when it has no quote."""
+    try:
+        quote = quote_of(backend, spec)
+    except LookupError:
+        return fallback
+    if quote.bid > 0 and quote.ask > 0:
+        return quote.mid
+    return quote.last or fallback
+
+
+def preview(session: Session, order: Order) -> None:
+    """A what-if (whatIf=True): TWS creates no order, execution or position and answers one
+    openOrder, status PreSubmitted, with the margins and commission the order would cost
+    (the rule: model/margin.py). Only the asking session hears it."""
+    backend = session.backend
+    broker = backend.broker
+    ticket = order.ticket
+    account = broker.accounts[ticket.account]
+    held = [Holding(p.contract, p.quantity,
+                    _mark(backend, p.contract, p.avg_cost / float(p.contract.multiplier or 1)))
+            for p in broker.positions_of(account.name) if p.quantity]
+    direction = 1 if ticket.action == "BUY" else -1
+    trades: list[Holding] = []
+    marks: dict[int, float] = {}
+    if order.is_combo:
+        for leg in order.legs:
+            mark = _mark(backend, leg.contract, 0.0)
+            marks[leg.contract.con_id] = mark
+            trades.append(Holding(leg.contract,
+                                  direction * leg.leg.sign * leg.leg.ratio * ticket.total_quantity,
+                                  mark))
+    else:
+        mark = _mark(backend, order.contract, ticket.limit_price or 0.0)
+        marks[order.contract.con_id] = mark
+        price = ticket.limit_price if ticket.limit_price is not None else mark
+        trades.append(Holding(order.contract, direction * ticket.total_quantity, price))
+    fee = sum(commissions([(t.contract, t.quantity, t.price) for t in trades]))
+    result = what_if(account.cash, held, trades, marks, fee, order.contract.currency or "USD")
+    session.send(order_layouts.open_order(order, PRE_SUBMITTED, result))
 
 
 def modify(backend: Backend, order: Order) -> None:

@@ -10,9 +10,10 @@ Lifecycle (TWS's status names)::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.matching import FillPolicy
@@ -82,6 +83,11 @@ class OrderTicket:
     leg_prices: tuple[float | None, ...] = ()
     combo_params: tuple[tuple[str, str], ...] = ()
     """smartComboRoutingParams, e.g. (("NonGuaranteed", "1"),)"""
+    fields: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """every order field the client sent, by IBKR's name (`trailStopPrice`, `algoParams`,
+    `conditions`...): what openOrder and completedOrder give back, as TWS echoes an order"""
+    contract_fields: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """the contract's fields as sent (`comboLegs`, `deltaNeutralContract`...)"""
 
     def same_instrument(self, other: OrderTicket) -> bool:
         """Whether a modification keeps what TWS does not let a modify change."""

@@ -29,6 +29,7 @@ from enum import Enum
 from typing import Any
 
 from pytest_tws.wire.fields import (
+    UNSET_DOUBLE,
     UNSET_DOUBLE_TEXT,
     UNSET_INTEGER,
     FieldError,
@@ -292,7 +293,9 @@ def _read(reader: FieldReader, item: Field) -> Any:
     if kind is OPT_INT:
         return reader.read_optional_int(name)
     if kind is OPT_FLOAT:
-        return reader.read_optional_float(name)
+        # "Infinite" stays infinity (PEG BEST's competeAgainstBestOffset "up to mid")
+        number = reader.read_float(name, default=UNSET_DOUBLE)
+        return None if number >= UNSET_DOUBLE and not math.isinf(number) else number
     raw = reader.read_str(name).strip()
     if raw == "":
         return None

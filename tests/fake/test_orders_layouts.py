@@ -31,6 +31,7 @@ from pytest_tws.model.orders import (
     ResolvedLeg,
 )
 from pytest_tws.wire.fields import encode_field
+from pytest_tws.wire.schema import Message
 
 SERVER_VERSION = 178
 NOW = datetime(2026, 11, 25, 15, 30, tzinfo=timezone.utc)
@@ -80,8 +81,8 @@ def leg_execution() -> Execution:
     )
 
 
-def _text(fields: list[Any]) -> list[str]:
-    return [encode_field(f) for f in fields]
+def _text(message: Message) -> list[str]:
+    return [encode_field(f) for f in message.fields(SERVER_VERSION)]
 
 
 # -- ib_async -------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ class Recorder(EWrapper):  # type: ignore[misc]
         self.calls.append(("completedOrder", args))
 
 
-def ibapi_decode(fields: list[Any]) -> tuple[str, tuple[Any, ...]]:
+def ibapi_decode(fields: Message) -> tuple[str, tuple[Any, ...]]:
     """Decode one message in ibapi; every field must be consumed, no more and no fewer."""
     recorder = Recorder()
     decoder = IbapiDecoder(recorder, SERVER_VERSION)

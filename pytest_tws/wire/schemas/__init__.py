@@ -16,10 +16,13 @@ from pytest_tws.wire.schemas import (
     contracts,
     history,
     market_data,
+    order_messages,
+    orders,
     reference,
 )
 
-_AREAS = (connection, account, contracts, history, market_data, reference)
+_AREAS = (connection, account, contracts, history, market_data, orders, order_messages,
+          reference)
 
 
 def _table(schemas: Iterable[Schema]) -> dict[int, Schema]:
