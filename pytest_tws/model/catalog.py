@@ -278,12 +278,26 @@ class Catalog:
         if spec is not None:
             return spec
         if con_id >= fut.FOP_CON_ID_BASE:
-            return next((s for s in self._all_fops(ContractQuery(sec_type="FOP"))
-                         if s.con_id == con_id), None)
+            return self._fop_by_con_id(con_id)
         if con_id >= fut.FUTURE_CON_ID_BASE:
             return next((s for r in self._futures for s in self.futures(r)
                          if s.con_id == con_id), None)
         return self._option_by_con_id(con_id)
+
+    def _fop_by_con_id(self, con_id: int) -> ContractSpec | None:
+        index, offset = divmod(con_id - fut.FOP_CON_ID_BASE, fut.FOP_IDS_PER_ROOT)
+        symbols = list(self._fops)
+        if index >= len(symbols):
+            return None
+        slots, put = divmod(offset, 2)
+        day_slot, _ = divmod(slots, _STRIKE_SLOTS)
+        for expiry in fut.fop_expirations(self._fops[symbols[index]], self.today):
+            if expiry[0].toordinal() % 512 == day_slot:
+                query = ContractQuery(symbol=symbols[index], sec_type="FOP",
+                                      last_trade_date=f"{expiry[0]:%Y%m%d}",
+                                      right="P" if put else "C")
+                return next((s for s in self._all_fops(query) if s.con_id == con_id), None)
+        return None
 
     def _option_by_con_id(self, con_id: int) -> ContractSpec | None:
         index, offset = divmod(con_id - _OPTION_CON_ID_BASE, _OPTION_IDS_PER_UNDERLYING)

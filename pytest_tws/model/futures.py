@@ -17,7 +17,7 @@ MONTH_CODES = "FGHJKMNQUVXZ"
 FUTURE_CON_ID_BASE = 1_100_000_000
 _IDS_PER_ROOT = 10_000
 FOP_CON_ID_BASE = 1_200_000_000
-_FOP_IDS_PER_ROOT = 2_097_152  # 512 expiry days x 2048 strike slots x 2 rights
+FOP_IDS_PER_ROOT = 2_097_152  # 512 expiry days x 2048 strike slots x 2 rights
 
 FUTURE_ORDER_TYPES = (
     "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,"
@@ -157,7 +157,7 @@ def fop_strikes(fop: FutureOptionRoot, price: float, width: float = 0.10) -> tup
 
 def fop_con_id(root_index: int, expiry: date, strike: float, step: float, right: str) -> int:
     offset = ((expiry.toordinal() % 512) * 2048 + round(strike / step) % 2048) * 2 + (right == "P")
-    return FOP_CON_ID_BASE + root_index * _FOP_IDS_PER_ROOT + offset
+    return FOP_CON_ID_BASE + root_index * FOP_IDS_PER_ROOT + offset
 
 
 def fop_specs(fop: FutureOptionRoot, root_index: int, expiry: date, trading_class: str,
