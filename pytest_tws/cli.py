@@ -7,17 +7,38 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
+
+if TYPE_CHECKING:
+    from pytest_tws.fake import FakeTWS
 
 READY_LINE = "pytest-tws fake TWS listening on {host}:{port}"
 
 
-def _fake(args: argparse.Namespace) -> int:
-    from pytest_tws.fake import FakeTWS
+def _accounts(args: argparse.Namespace) -> list[str]:
+    names = list(args.account or [])
+    for group in args.accounts or []:
+        names += [name.strip() for name in group.split(",") if name.strip()]
+    return names or [DEFAULT_ACCOUNT]
 
-    tws = FakeTWS(host=args.host, port=args.port, accounts=args.account or [DEFAULT_ACCOUNT],
-                  seed=args.seed)
+
+def make_fake(args: argparse.Namespace) -> FakeTWS:
+    """The FakeTWS `pytest-tws fake ...` runs (not started)."""
+    from pytest_tws.fake import FakeTWS, Limits
+
+    limits = Limits()
+    if args.market_data_lines is not None:
+        limits.market_data_lines = args.market_data_lines
+    if args.messages_per_second is not None:
+        limits.messages_per_second = args.messages_per_second
+    return FakeTWS(host=args.host, port=args.port, accounts=_accounts(args), seed=args.seed,
+                   limits=limits, read_only=args.read_only)
+
+
+def _fake(args: argparse.Namespace) -> int:
+    tws = make_fake(args)
 
     def on_signal(signum: int, frame: object) -> None:
         tws.request_stop()
@@ -46,26 +67,60 @@ def _doctor(args: argparse.Namespace) -> int:
     return run_doctor(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pytest-tws", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log connects (-v) and every frame with its name (-vv)")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
 
-    fake = commands.add_parser("fake", help="run a fake TWS in the foreground")
+        return version("pytest-tws")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command's name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log connects (-v) and every frame with its name (-vv)")
+    common.add_argument("--version", action="version", version=f"pytest-tws {_version()}")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="pytest-tws", description=__doc__, parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fake = commands.add_parser("fake", help="run a fake TWS in the foreground", parents=[common])
     fake.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     fake.add_argument("--port", type=int, default=7497, help="port (default 7497; 0 = any free)")
     fake.add_argument("--account", action="append",
                       help=f"managed account, repeatable (default {DEFAULT_ACCOUNT})")
+    fake.add_argument("--accounts", action="append", metavar="A,B",
+                      help="managed accounts, comma-separated (with --account: both)")
     fake.add_argument("--seed", type=int, default=0, help="seed for prices and fills")
+    fake.add_argument("--market-data-lines", type=_positive, metavar="N",
+                      help="market-data lines before error 101 (default 100)")
+    fake.add_argument("--messages-per-second", type=_positive, metavar="N",
+                      help="request rate before error 100 (default 50)")
+    fake.add_argument("--read-only", action="store_true",
+                      help="act as TWS with 'Read-Only API' ticked: orders get error 321")
     fake.set_defaults(run=_fake)
 
-    toxi = commands.add_parser("toxiproxy", help="run the embedded Toxiproxy-compatible server")
+    toxi = commands.add_parser("toxiproxy", help="run the embedded Toxiproxy-compatible server",
+                               parents=[common])
     toxi.add_argument("--host", default="127.0.0.1")
     toxi.add_argument("--port", type=int, default=8474)
     toxi.set_defaults(run=_toxiproxy)
 
-    doctor = commands.add_parser("doctor", help="check a TWS / IB Gateway setup")
+    doctor = commands.add_parser("doctor", help="check a TWS / IB Gateway setup",
+                                 parents=[common])
     doctor.add_argument("--host", default="127.0.0.1")
     doctor.add_argument("--port", type=int, default=7497)
     doctor.add_argument("--client-id", type=int, default=999)
@@ -76,8 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("fake", "toxiproxy", "doctor")
+
+
+def command_first(argv: Sequence[str]) -> list[str]:
+    """Move the command's name to the front, so its options may come before it too
+    (``pytest-tws --port 0 fake -v`` is ``pytest-tws fake --port 0 -v``)."""
+    args = list(argv)
+    for index, arg in enumerate(args):
+        if arg in COMMANDS:
+            return [arg, *args[:index], *args[index + 1:]]
+    return args
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    args = list(sys.argv[1:] if argv is None else argv)
+    return build_parser().parse_args(command_first(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     level = logging.WARNING
     if args.verbose == 1:
         level = logging.INFO

@@ -204,16 +204,21 @@ class VirtualClock:
         """
         if seconds < 0:
             raise ValueError(f"cannot go back in time (advance by {seconds!r})")
-        with self._cond:
-            target = self._monotonic_locked() + seconds
+        # What is left to move is kept here, not as a target time: two threads advancing at
+        # once each add their own seconds (a target computed before the other's step would
+        # swallow it).
+        remaining = seconds
         while True:
             with self._cond:
-                waiter = self._pop_due_locked(target)
+                now = self._monotonic_locked()
+                waiter = self._pop_due_locked(now + remaining)
                 if waiter is None:
-                    self._state.offset += max(0.0, target - self._monotonic_locked())
+                    self._state.offset += remaining
                     self._cond.notify_all()
                     return
-                self._state.offset += max(0.0, waiter.deadline - self._monotonic_locked())
+                step = min(remaining, max(0.0, waiter.deadline - now))
+                self._state.offset += step
+                remaining -= step
             self._fire(waiter)
 
     def set(self, when: datetime) -> None:

@@ -135,6 +135,8 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     server_version: int | None = None
     accounts: list[str] = field(default_factory=list)
+    fake: bool = False
+    """the server is pytest-tws's fake TWS (it said so)"""
 
     @property
     def ok(self) -> bool:
@@ -150,6 +152,7 @@ class Report:
         return {
             "ok": self.ok, "host": self.host, "port": self.port, "client_id": self.client_id,
             "server_version": self.server_version, "accounts": self.accounts,
+            "fake_tws": self.fake,
             "checks": [{**asdict(c), "status": c.status.value} for c in self.checks],
         }
 
@@ -278,6 +281,9 @@ async def check_session(report: Report, timeout: float) -> None:
         return
     try:
         report.add("API session", Status.OK, f"started as clientId {report.client_id}")
+        from pytest_tws.doctor_fake import check_not_the_fake
+
+        await check_not_the_fake(report, ib, timeout)
         report.accounts = list(ib.client.getAccounts())
         check_accounts(report)
         await check_read_only(report, ib, timeout)
@@ -438,7 +444,10 @@ def format_report(report: Report, ascii_only: bool = False) -> str:
         if check.fix and check.status in (Status.FAIL, Status.WARN):
             lines.append(f"      fix: {check.fix}")
     failed = [c.name for c in report.checks if c.status is Status.FAIL]
-    if failed:
+    if report.fake:
+        lines.append("This is the fake TWS (pytest-tws fake), not a paper TWS: tests use it "
+                     "with pytest --tws=fake.")
+    elif failed:
         lines.append(f"Not ready: {len(failed)} check(s) failed ({', '.join(failed)}).")
     else:
         lines.append("Ready: pytest --tws=paper "

@@ -1,13 +1,13 @@
 """Fixtures: the target (fake or paper), the fake TWS, and a connected ib_async client.
 
 - `fake_tws`: one FakeTWS per test session (per xdist worker, on a free port), reset for every
-  test. Server-side failures and ib_async decode errors fail the test at teardown, with the
-  last wire frames in the report.
+  test. Server-side failures and ib_async decode errors fail the test at teardown; any
+  failing test that used it gets the "fake TWS" report section (pytest_tws/report.py).
 - `paper_tws`: the paper TWS the session checked (skipped unless ``--tws=paper``).
 - `tws_target`: host, port, clientId, account and mode of the current test's target.
-- `ib`: an ib_async ``IB`` connected to the target, for ``async def`` tests: use the
-  ``*Async`` API (``await ib.reqCurrentTimeAsync()``). On paper, orders it left open are
-  cancelled at teardown.
+- `ib`: an ib_async ``IB`` connected to the target: ``await ib.reqCurrentTimeAsync()`` in
+  ``async def`` tests, ``ib.reqCurrentTime()`` in plain ones. On paper, orders it left open
+  are cancelled at teardown. Every connect is checked for live accounts (`guard_paper_only`).
 """
 
 from __future__ import annotations
@@ -19,16 +19,23 @@ import pytest
 import pytest_asyncio
 from ib_async import IB
 
+from pytest_tws.connect_errors import ConnectErrors
 from pytest_tws.fake import FakeTWS
 from pytest_tws.ib_log import IbAsyncErrors
+from pytest_tws.live_guard import LiveAccountError, guard_paper_only
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.paper import PaperSession
+from pytest_tws.report import FAKE_KEY, SECTION, report_enabled
 from pytest_tws.settings import TwsSettings
 from pytest_tws.target import ClientIds, TwsTarget
 
 #: Seconds the `ib` fixture waits for connect (startup sync included) and for cancels.
 IB_TIMEOUT = 10.0
+#: Seconds a blocking ``ib`` call (``ib.reqCurrentTime()``) waits for its answer.
+IB_REQUEST_TIMEOUT = 30.0
 REPORT_FRAMES = 30
+#: Fixtures that reset the fake when set up, so `ib` sets them up before it connects.
+SET_UP_BEFORE_IB = ("restart_window",)
 
 
 class FakeTWSFailure(AssertionError):
@@ -54,8 +61,11 @@ def failure_report(
     if client_errors:
         lines.append("ib_async logged errors decoding what the fake sent:")
         lines += [f"  - {error}" for error in client_errors]
-    lines += [f"last {frames} wire frames (>> client to fake, << fake to client):",
-              tws.transcript.tail(frames)]
+    if frames:
+        lines += [f"last {frames} wire frames (>> client to fake, << fake to client):",
+                  tws.transcript.tail(frames)]
+    else:
+        lines.append(f"(this test's frames and the fake's state: the '{SECTION}' section)")
     return "\n".join(lines)
 
 
@@ -94,15 +104,19 @@ def _fake_tws_server(tws_settings: TwsSettings) -> Iterator[FakeTWS]:
 
 
 @pytest.fixture
-def fake_tws(_fake_tws_server: FakeTWS, _ib_async_errors: IbAsyncErrors) -> Iterator[FakeTWS]:
+def fake_tws(
+    request: pytest.FixtureRequest, _fake_tws_server: FakeTWS, _ib_async_errors: IbAsyncErrors
+) -> Iterator[FakeTWS]:
     """A running FakeTWS with fresh state; server-side failures fail the test at teardown."""
     tws = _fake_tws_server
     tws.reset()
+    request.node.stash[FAKE_KEY] = tws
     yield tws
     failures = tws.transcript.take_failures()
     client_errors = _ib_async_errors.take()
     if failures or client_errors:
-        raise FakeTWSFailure(failure_report(tws, list(failures), client_errors))
+        shown = 0 if report_enabled(request.config) else REPORT_FRAMES
+        raise FakeTWSFailure(failure_report(tws, list(failures), client_errors, shown))
 
 
 @pytest.fixture(scope="session")
@@ -129,15 +143,42 @@ def tws_target(request: pytest.FixtureRequest, tws_settings: TwsSettings) -> Tws
 
 
 @pytest_asyncio.fixture
-async def ib(tws_target: TwsTarget, _ib_async_errors: IbAsyncErrors) -> AsyncIterator[IB]:
-    """An ib_async ``IB`` connected (and synced) to the target as this test's clientId."""
+async def ib(
+    request: pytest.FixtureRequest, tws_target: TwsTarget, _ib_async_errors: IbAsyncErrors
+) -> AsyncIterator[IB]:
+    """An ib_async ``IB`` connected (and synced) to the target as this test's clientId.
+
+    Guarded by `guard_paper_only` on every connect: on a TWS managing a live account the test
+    fails before any request is sent (a paper TWS may have become a live login since the
+    session's first check)."""
+    for name in SET_UP_BEFORE_IB:
+        if name in request.fixturenames:
+            # These start the fake over (dropping its clients): they must come first,
+            # whatever the order of the test's arguments.
+            request.getfixturevalue(name)
     client = IB()
+    # ib_async's blocking (sync) calls wait this long at most; its *Async calls are bounded
+    # by the test's timeout (tws_timeout).
+    client.RequestTimeout = IB_REQUEST_TIMEOUT
+    guard = guard_paper_only(client)
+    fake: FakeTWS | None = None if tws_target.is_paper else request.getfixturevalue("fake_tws")
+    start = fake.transcript.count if fake is not None else 0
+    refused = ConnectErrors(client)
     try:
-        await client.connectAsync(tws_target.host, tws_target.port,
-                                  clientId=tws_target.client_id, timeout=IB_TIMEOUT,
-                                  account=tws_target.account)
-    except (OSError, asyncio.TimeoutError) as exc:
-        pytest.fail(f"ib fixture: cannot connect to {tws_target}: {exc!r}")
+        await refused.connect(guard.connect(
+            tws_target.host, tws_target.port, clientId=tws_target.client_id,
+            timeout=IB_TIMEOUT, account=tws_target.account))
+    except LiveAccountError as exc:
+        pytest.fail(f"ib fixture: {exc}", pytrace=False)
+    except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+        client.disconnect()
+        pytest.fail(refused.explain(tws_target, exc), pytrace=False)
+    finally:
+        refused.detach()
+    if fake is not None:
+        fake.transcript.fold(tws_target.client_id, start,
+                             f"client {tws_target.client_id}: the ib fixture's connect and "
+                             "startup sync")
     try:
         yield client
     finally:

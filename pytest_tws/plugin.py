@@ -11,8 +11,11 @@ from pytest_tws.ib_log import IbAsyncErrors
 from pytest_tws.paper import PaperRefused, PaperSession, check_paper
 from pytest_tws.settings import TwsSettings, add_options, from_config
 from pytest_tws.target import ClientIds, worker_index
+from pytest_tws.timeouts import add_default_timeouts
 
 pytest_plugins = [
+    "pytest_tws.asyncio_support",
+    "pytest_tws.report",
     "pytest_tws.fixtures",
     "pytest_tws.restart",
     "pytest_tws.netfault.fixture",
@@ -82,7 +85,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.stash[SETTINGS_KEY].is_paper:
+    settings = config.stash[SETTINGS_KEY]
+    add_default_timeouts(config, items, settings.timeout)
+    if not settings.is_paper:
         return
     skip = pytest.mark.skip(reason=FAKE_ONLY_REASON)
     for item in items:

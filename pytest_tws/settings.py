@@ -19,6 +19,8 @@ T = TypeVar("T")
 MODES = ("fake", "paper")
 DEFAULT_PAPER_PORT = 7497
 DEFAULT_CLIENT_ID = 100
+#: Seconds a test using the plugin's fixtures may run (pytest-timeout), unless set otherwise.
+DEFAULT_TEST_TIMEOUT = 60.0
 
 
 class SettingError(ValueError):
@@ -57,6 +59,16 @@ def _seed(text: str) -> int:
         return int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not an integer seed") from None
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ValueError(f"{text!r} is not a timeout (seconds >= 0; 0 disables it)")
+    return value
 
 
 def _text(text: str) -> str:
@@ -104,6 +116,10 @@ OPTIONS: tuple[Option[Any], ...] = (
            "seed of the fake's prices, fills and ids"),
     Option("catalog", "--tws-catalog", "PYTEST_TWS_CATALOG", "tws_catalog", "", _catalog_file,
            "JSON file of instruments the fake lists besides its own (see FakeTWS(catalog=))"),
+    Option("timeout", "--tws-timeout", "PYTEST_TWS_TIMEOUT", "tws_timeout",
+           DEFAULT_TEST_TIMEOUT, _timeout,
+           "seconds a test using the plugin's fixtures may take before it fails (0: no "
+           "limit); an explicit pytest-timeout setting or marker wins"),
 )
 
 
@@ -118,6 +134,7 @@ class TwsSettings:
     account: str
     seed: int
     sources: Mapping[str, str]
+    timeout: float = DEFAULT_TEST_TIMEOUT
     catalog: str = ""
 
     @property

@@ -10,9 +10,16 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from pytest_tws.fake.bounds import (
+    DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_BUFFERED_BYTES,
+    DEFAULT_MAX_CLIENTS,
+    DEFAULT_MAX_FRAME_BYTES,
+)
 from pytest_tws.fake.market_feed import MarketFeed, StepListener
 from pytest_tws.fake.pacing import DEFAULT_KICK_AFTER_WINDOWS, DEFAULT_MAX_MESSAGES_PER_SECOND
 from pytest_tws.fake.quotes import SpecQuote, build_simulator, quote_spec
+from pytest_tws.fake.received import RequestLog
 from pytest_tws.fake.transcript import Transcript
 from pytest_tws.model.broker import Broker
 from pytest_tws.model.catalog import Catalog
@@ -36,6 +43,15 @@ class Limits:
     messages_per_second: int = DEFAULT_MAX_MESSAGES_PER_SECOND
     kick_after_windows: int = DEFAULT_KICK_AFTER_WINDOWS
     market_data_lines: int = 100
+    # What one client may cost the fake (enforced by fake/bounds.py):
+    max_clients: int = DEFAULT_MAX_CLIENTS
+    """simultaneous API sockets; TWS's documented limit is 32"""
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    """real seconds from accept to startApi before the socket is closed"""
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    """the largest message a client may send (its declared length)"""
+    max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES
+    """bytes held for one client: its unread partial frame, and output it has not read"""
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,8 @@ class Backend:
         """real time for the message-rate limit: a socket's rate is a physical quantity"""
         self.limits = limits or Limits()
         self.transcript = Transcript()
+        self.requests = RequestLog(self.now)
+        """every request since the last reset, for `FakeTWS.requests()`"""
         self.sessions: dict[int, Session] = {}
         """clientId -> the session that holds it"""
         self.all_sessions: set[Session] = set()
@@ -80,6 +98,8 @@ class Backend:
         """area name -> state an area of handlers keeps (market data, orders)"""
         self.market_feed: MarketFeed | None = None
         self.read_only = False
+        self.announce = True
+        """answer reqUserInfo with the fake's marker (pytest_tws/fake/identity.py)"""
         """TWS's "Read-Only API" setting: order requests get error 321 (see read_only.py)"""
         self.rebuild()
 

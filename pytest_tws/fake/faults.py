@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_tws.clock import VirtualClock
-from pytest_tws.fake.guards import Request, legacy_request_id
+from pytest_tws.fake.guards import Request, unschemed_request_id
 from pytest_tws.fake.handlers import market_data
+from pytest_tws.fake.names import resolve_request
 from pytest_tws.model.errors import NO_REQUEST_ID, TEXTS, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError
 from pytest_tws.wire.handshake import SERVER_MAX_VERSION
@@ -100,6 +100,8 @@ class PlannedFailure:
 class _State:
     connectivity_lost: bool = False
     planned: list[PlannedFailure] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+    """requests `ignore_next` left unanswered, for failure reports"""
 
 
 def _state(backend: Backend) -> _State:
@@ -109,30 +111,18 @@ def _state(backend: Backend) -> _State:
     return state
 
 
-#: API method names whose message id is not spelled the same.
-_REQUEST_ALIASES: dict[str, In] = {
-    "reqContractDetails": In.REQ_CONTRACT_DATA,
-    "reqAccountUpdates": In.REQ_ACCT_DATA,
-    "reqHeadTimeStamp": In.REQ_HEAD_TIMESTAMP,
-    "calculateImpliedVolatility": In.REQ_CALC_IMPLIED_VOLAT,
-    "calculateOptionPrice": In.REQ_CALC_OPTION_PRICE,
-}
+def planned_failures(backend: Backend) -> list[PlannedFailure]:
+    """`fail_next` / `ignore_next` plans not used up yet."""
+    return list(_state(backend).planned)
 
-def resolve_request(request: In | str) -> In:
-    """`In.PLACE_ORDER`, ``"PLACE_ORDER"`` and the API name ``"placeOrder"`` all name one request.
 
-    Raises:
-        ValueError: No such request.
-    """
-    if isinstance(request, In):
-        return request
-    if request in _REQUEST_ALIASES:
-        return _REQUEST_ALIASES[request]
-    name = request if request.isupper() else re.sub(r"(?<!^)(?=[A-Z])", "_", request).upper()
-    try:
-        return In[name]
-    except KeyError:
-        raise ValueError(f"no request called {request!r}") from None
+def unanswered_requests(backend: Backend) -> list[str]:
+    """Requests left unanswered by `ignore_next` (``REQ_CONTRACT_DATA reqId 7``)."""
+    return list(_state(backend).unanswered)
+
+
+def connectivity_is_lost(backend: Backend) -> bool:
+    return _state(backend).connectivity_lost
 
 
 def request_id_of(message_id: In, fields: list[str], version: int = SERVER_MAX_VERSION) -> int:
@@ -140,7 +130,7 @@ def request_id_of(message_id: In, fields: list[str], version: int = SERVER_MAX_V
     none (or no schema)."""
     schema = REQUESTS.get(message_id)
     if schema is None:
-        return legacy_request_id(message_id, fields)
+        return unschemed_request_id(message_id, fields)
     try:
         values = schema.decode(fields, version)
     except FieldError as exc:
@@ -190,10 +180,12 @@ def planned_failure_guard(session: Session, request: Request) -> bool:
             planned.times -= 1
             if planned.times == 0:
                 state.planned.remove(planned)
+            req_id = request.req_id
             if planned.code is None:
                 log.info("planned failure: %s goes unanswered", message_id.name)
+                which = f" reqId {req_id}" if req_id >= 0 else ""
+                state.unanswered.append(f"{message_id.name}{which}")
                 return True
-            req_id = request.req_id
             if message_id is In.PLACE_ORDER and req_id >= 0:
                 backend.broker.use_order_id(req_id)  # a rejected order still used its id
             log.info("planned failure: %s answered with %d", message_id.name, planned.code)
@@ -297,7 +289,7 @@ class Faults:
         self._cancel_restore()
         self._cancel("_comeback")
         self.listener.close()
-        self.drop_clients()
+        self.drop_clients("TWS restarting: every socket cut")
         state = _state(self.backend)
         if state.connectivity_lost:  # a fresh TWS process starts with its link to IBKR up
             state.connectivity_lost = False
@@ -310,10 +302,10 @@ class Faults:
         self._cancel("_comeback")
         self.listener.reopen()
 
-    def drop_clients(self) -> None:
+    def drop_clients(self, reason: str = "drop_clients(): cut with no message") -> None:
         """Cut every client socket at once with no message."""
         for session in list(self.backend.all_sessions):
-            session.drop()
+            session.drop(reason)
 
     # the schedule
 

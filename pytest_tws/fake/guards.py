@@ -34,17 +34,25 @@ class Request:
 Guard = Callable[["Session", Request], bool]
 
 
-#: TRANSITIONAL (removed once every implemented request has a schema): where the request id
-#: sits in a request without a schema at v178.
-_LEGACY_ID_FIELD: dict[In, int] = {
-    In.PLACE_ORDER: 1, In.REQ_HISTORICAL_DATA: 1, In.REQ_SEC_DEF_OPT_PARAMS: 1,
-    In.CANCEL_ORDER: 2, In.REQ_EXECUTIONS: 2, In.REQ_CONTRACT_DATA: 2,
-    In.REQ_ACCOUNT_SUMMARY: 2,
+#: Where the request id sits in a request the fake has no schema for (the requests it does not
+#: implement, answered with error 320 to that id so the client stops waiting), at v178: after
+#: the message id, or after the message id and a version field. Every request with a schema
+#: takes its id from the schema instead (`Schema.req_id`).
+_UNSCHEMED_ID_FIELD: dict[In, int] = {
+    **dict.fromkeys(
+        (In.PLACE_ORDER, In.REQ_HISTORICAL_DATA, In.REQ_SEC_DEF_OPT_PARAMS,
+         In.REQ_MATCHING_SYMBOLS, In.REQ_HEAD_TIMESTAMP, In.REQ_HISTOGRAM_DATA, In.REQ_PNL,
+         In.REQ_PNL_SINGLE, In.REQ_TICK_BY_TICK_DATA, In.REQ_HISTORICAL_TICKS), 1),
+    **dict.fromkeys(
+        (In.REQ_MKT_DATA, In.CANCEL_MKT_DATA, In.CANCEL_ORDER, In.REQ_EXECUTIONS,
+         In.REQ_CONTRACT_DATA, In.REQ_MKT_DEPTH, In.REQ_REAL_TIME_BARS, In.REQ_ACCOUNT_SUMMARY,
+         In.REQ_CALC_IMPLIED_VOLAT, In.REQ_CALC_OPTION_PRICE), 2),
 }
 
 
-def legacy_request_id(message_id: In, fields: list[str]) -> int:
-    index = _LEGACY_ID_FIELD.get(message_id)
+def unschemed_request_id(message_id: In, fields: list[str]) -> int:
+    """The request id of a request without a schema, or -1."""
+    index = _UNSCHEMED_ID_FIELD.get(message_id)
     if index is None or index >= len(fields):
         return -1
     try:

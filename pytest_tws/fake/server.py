@@ -14,30 +14,36 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pytest_tws.clock import VirtualClock
-from pytest_tws.fake import trading
+from pytest_tws.fake import identity
 from pytest_tws.fake.backend import Backend, Limits
 from pytest_tws.fake.catalog_control import CatalogControl
-from pytest_tws.fake.faults import Faults, plan_failure, planned_failure_guard
+from pytest_tws.fake.controls import FaultControl, OrderControl
+from pytest_tws.fake.faults import Faults, planned_failure_guard
 from pytest_tws.fake.guards import Guard
 from pytest_tws.fake.handlers import HANDLERS
 from pytest_tws.fake.listener import Listener
 from pytest_tws.fake.market_control import MarketControl
+from pytest_tws.fake.names import resolve_request
 from pytest_tws.fake.read_only import read_only_guard
+from pytest_tws.fake.received import ReceivedRequest, match_request, received_diff
 from pytest_tws.fake.session import Session
 from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.model.broker import Broker
 from pytest_tws.model.instruments import load as load_universe
-from pytest_tws.model.orders import Execution, Order
+from pytest_tws.model.orders import Execution
 from pytest_tws.wire.messages import In
 from tws_core.clock import Clock, RestartWindow, SystemClock
 
 log = logging.getLogger("pytest_tws.fake")
 
 T = TypeVar("T")
+
+#: The handler table plus the fake's own identity answer (pytest_tws/fake/identity.py).
+_HANDLERS = {**HANDLERS, **identity.HANDLERS}
 
 #: How long a control call waits for the fake's loop before giving up.
 CONTROL_TIMEOUT = 10.0
@@ -64,6 +70,7 @@ class FakeTWS:
 
     ``read_only=True`` acts as TWS with "Read-Only API" checked: order requests (and reqIds)
     are answered with error 321 "…The API interface is currently in Read-Only mode."
+    ``announce=False`` hides that this is the fake from ``reqUserInfo`` (`pytest-tws doctor`).
     """
 
     def __init__(
@@ -78,6 +85,7 @@ class FakeTWS:
         restart_window: RestartWindow | None = None,
         read_only: bool = False,
         catalog: str | os.PathLike[str] | None = None,
+        announce: bool = True,
     ) -> None:
         self._host = host
         self._requested_port = port
@@ -97,10 +105,11 @@ class FakeTWS:
             load_universe(catalog),
         )
         self._backend.read_only = read_only
+        self._backend.announce = announce
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._listener = Listener(
-            host, port, lambda: Session(self._backend, HANDLERS, REQUEST_GUARDS)
+            host, port, lambda: Session(self._backend, _HANDLERS, REQUEST_GUARDS)
         )
         self._faults = Faults(self._backend, self._listener)
         self._stopping: asyncio.Event | None = None
@@ -250,18 +259,19 @@ class FakeTWS:
             if self._loop is not None:
                 self._faults.start_over()
             for session in list(self._backend.all_sessions):
-                session.drop()
+                session.drop("the fake starts over (reset)")
             self.clock = self._backend.clock = clock
             self._restart_window = restart_window
             self._backend.limits = dataclasses.replace(self._initial_limits)
             self._backend.rebuild()
             self._backend.transcript.clear()
+            self._backend.requests.clear()
             if self._loop is not None:
                 self._faults.follow(self._schedule())
 
         self.call(start_over)
 
-    # fault control (DESIGN.md): each runs on the fake's loop and returns once done
+    # controls, grouped (pytest_tws/fake/controls.py, docs/controls.md)
 
     @property
     def market(self) -> MarketControl:
@@ -276,62 +286,80 @@ class FakeTWS:
         return CatalogControl(self)
 
     @property
-    def faults(self) -> Faults:
-        """The fault controller (counters such as ``restarts``); read it through `call()`."""
-        return self._faults
+    def orders(self) -> OrderControl:
+        """The order desk: `set_fill_policy`, `fill`, `reject`, `open()`, `executions()`;
+        ``tws.orders()`` is every order, open and done."""
+        return OrderControl(self._backend, self.call)
+
+    trading = orders
+
+    @property
+    def faults(self) -> FaultControl:
+        """Faults: `connectivity_lost`, `restart`, `drop_clients`, `fail_next`,
+        `ignore_next`, …; counters such as ``restarts`` are read through `call()`."""
+        return FaultControl(self._faults, self._backend, self.call)
 
     @property
     def listening(self) -> bool:
         """False while a restart's downtime refuses connections."""
         return self.call(lambda: self._listener.listening)
 
+    # what the fake received (pytest_tws/fake/received.py)
+
+    def requests(
+        self, name: In | str | None = None, client_id: int | None = None
+    ) -> list[ReceivedRequest]:
+        """Every request since this test began (the last reset), oldest first, of kind
+        ``name`` (``"PLACE_ORDER"``, ``"placeOrder"``, ``"qualifyContracts"``, …) and from
+        ``client_id`` when given; each has `.name`, `.client_id`, `.time` and `.fields`
+        (IBKR's field names: ``fields["lmtPrice"]``, ``fields["contract"]["symbol"]``)."""
+        return self._backend.requests.requests(name, client_id)
+
+    def assert_received(
+        self, name: In | str, *, client_id: int | None = None, **fields: Any
+    ) -> ReceivedRequest:
+        """The first request of kind ``name`` with these field values (a contract field
+        may be named directly: ``symbol="SPY"``); fails showing the closest request."""
+        candidates = self.requests(name, client_id)
+        found = match_request(candidates, fields)
+        if found is None:
+            label = resolve_request(name).name
+            raise AssertionError(received_diff(label, candidates, fields, self._backend.requests))
+        return found
+
+    # the flat names of earlier versions: the same as tws.faults.* and tws.orders.*
+
     def connectivity_lost(self) -> None:
-        """1100 (and farms broken, 2103/2105) to every client; market data pauses."""
-        self.call(self._faults.connectivity_lost)
+        self.faults.connectivity_lost()
 
     def connectivity_restored(self, data_lost: bool = False) -> None:
-        """1102, or with ``data_lost`` 1101 and every market-data subscription dropped; then
-        farms OK (2104/2106) and market data flows again."""
-        self.call(lambda: self._faults.connectivity_restored(data_lost))
+        self.faults.connectivity_restored(data_lost)
 
     def farms_broken(self) -> None:
-        """2103/2105: the market-data and historical farms are broken."""
-        self.call(self._faults.farms_broken)
+        self.faults.farms_broken()
 
     def farms_ok(self) -> None:
-        """2104/2106: the farms are back."""
-        self.call(self._faults.farms_ok)
+        self.faults.farms_ok()
 
     def restart(self, downtime: float = 2.0) -> None:
-        """TWS's daily restart: every socket closed with no message, connections refused for
-        ``downtime`` seconds on the fake's clock, then back; orders, positions and ids kept."""
-        self.call(lambda: self._faults.restart(downtime))
+        self.faults.restart(downtime)
 
     def come_back(self) -> None:
-        """End a restart's downtime now."""
-        self.call(self._faults.come_back)
+        self.faults.come_back()
 
     def drop_clients(self) -> None:
-        """Close every client socket with no message (a crash, or a network cut at TWS)."""
-        self.call(self._faults.drop_clients)
+        self.faults.drop_clients()
 
     def fail_next(
         self, request: In | str, code: int, message: str | None = None, *, times: int = 1
     ) -> None:
-        """Answer the next ``times`` requests of kind ``request`` (``"placeOrder"``,
-        ``"PLACE_ORDER"`` or `In.PLACE_ORDER`) with error ``code`` instead of handling them."""
-        self.call(lambda: plan_failure(self._backend, request, code, message, times))
+        self.faults.fail_next(request, code, message, times=times)
 
     def ignore_next(self, request: In | str, *, times: int = 1) -> None:
-        """Leave the next ``times`` requests of kind ``request`` unanswered (a hung TWS)."""
-        self.call(lambda: plan_failure(self._backend, request, None, times=times))
-
-    # trading control (pytest_tws/fake/trading.py)
+        self.faults.ignore_next(request, times=times)
 
     def set_fill_policy(self, policy: str) -> None:
-        """``"immediate"`` (default), ``"partial"`` (half of what remains per matching
-        round) or ``"manual"`` (nothing fills until `fill()`)."""
-        self.call(lambda: trading.set_fill_policy(self._backend, policy))
+        self.orders.set_fill_policy(policy)
 
     def fill(
         self,
@@ -341,25 +369,13 @@ class FakeTWS:
         *,
         client_id: int | None = None,
     ) -> list[Execution]:
-        """Fill a working order now (all that remains unless ``quantity``), at ``price`` or
-        where the market would; a combo's price is its net price. Returns the executions."""
-        backend = self._backend
-        return self.call(lambda: trading.control_fill(
-            backend, trading.order_for_control(backend, order_id, client_id), quantity, price))
+        return self.orders.fill(order_id, quantity, price, client_id=client_id)
 
     def reject(self, order_id: int, reason: str, *, client_id: int | None = None) -> None:
-        """TWS rejects a working order: error 201 ``Order rejected - reason:<reason>``."""
-        backend = self._backend
-        self.call(lambda: trading.reject(
-            backend, trading.order_for_control(backend, order_id, client_id), reason))
-
-    def orders(self) -> list[Order]:
-        """A snapshot of every order the fake holds (open and done), in placement order."""
-        return self.call(lambda: [dataclasses.replace(o) for o in self._backend.broker.orders])
+        self.orders.reject(order_id, reason, client_id=client_id)
 
     def executions(self) -> list[Execution]:
-        """A snapshot of every execution, combos' own and their legs', in time order."""
-        return self.call(lambda: list(self._backend.broker.executions))
+        return self.orders.executions()
 
     # internals
 
@@ -393,7 +409,7 @@ class FakeTWS:
         finally:
             self._faults.cancel_timers()
             for session in list(self._backend.all_sessions):
-                session.drop()
+                session.drop("the fake stops")
             if self._backend.market_feed is not None:
                 self._backend.market_feed.cancel_task()
             await self._listener.aclose()

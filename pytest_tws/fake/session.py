@@ -14,11 +14,13 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
+from pytest_tws.fake import bounds
 from pytest_tws.fake.backend import Backend
-from pytest_tws.fake.guards import Guard, Request, legacy_request_id
+from pytest_tws.fake.guards import Guard, Request, unschemed_request_id
 from pytest_tws.fake.layouts import Fields, Payload, error
 from pytest_tws.fake.pacing import MessageRateLimit
 from pytest_tws.fake.transcript import Frame
+from pytest_tws.fake.unimplemented import answer_unimplemented
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, TwsError, error_text
 from pytest_tws.wire.fields import FieldError, FieldReader, encode_fields
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_frame, frame_text
@@ -59,7 +61,7 @@ class Session(asyncio.Protocol):
         self._handlers = handlers
         self._guards = tuple(guards)
         self._handshake: HandshakeReader | None = HandshakeReader()
-        self._frames = FrameReader()
+        self._frames = FrameReader(backend.limits.max_frame_bytes)
         self._rate = MessageRateLimit(
             backend.limits.messages_per_second, kick_after=backend.limits.kick_after_windows
         )
@@ -76,6 +78,7 @@ class Session(asyncio.Protocol):
         self.state: dict[str, Any] = {}
         """area name -> per-session state of an area of handlers (subscriptions, …)"""
         self.close_callbacks: list[Callable[[Session], None]] = []
+        self.close_reason = ""
 
     # asyncio.Protocol
 
@@ -84,6 +87,8 @@ class Session(asyncio.Protocol):
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        if not bounds.admit(self, transport):
+            return
         self.backend.all_sessions.add(self)
         log.info("client connected from %s", self.peer)
 
@@ -96,7 +101,8 @@ class Session(asyncio.Protocol):
                 callback(self)
             except Exception:
                 log.exception("close callback failed for client %s", self.client_id)
-        log.info("client %s (%s) disconnected", self._who(), self.peer)
+        reason = self.close_reason or (f"lost: {exc}" if exc else "closed by the client")
+        log.info("client %s (%s) disconnected (%s)", self._who(), self.peer, reason)
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
@@ -115,6 +121,8 @@ class Session(asyncio.Protocol):
             frames = self._frames.feed(data)
         except (HandshakeError, FrameError) as exc:
             self.close(f"bad input: {exc}", failure=True)
+            return
+        if not bounds.within_budget(self, self._frames.pending):
             return
         flush_pending = self._flush_scheduled
         self._flush_scheduled = True  # answers queue up and go out in the flush below
@@ -167,20 +175,35 @@ class Session(asyncio.Protocol):
             self._transport.write(b"".join(self._outgoing))
         self._outgoing.clear()
 
+    def pause_writing(self) -> None:
+        """asyncio: the client has not read `Limits.max_buffered_bytes` of output."""
+        transport = self._transport
+        bounds.output_unread(self, transport.get_write_buffer_size() if transport else 0)
+
+    @property
+    def buffered_bytes(self) -> int:
+        """What this client costs in buffers: unfinished input, queued and unsent output."""
+        unsent = self._transport.get_write_buffer_size() if self._transport else 0
+        return self._frames.pending + sum(map(len, self._outgoing)) + unsent
+
     def close(self, reason: str, failure: bool = False) -> None:
         """Close this client (its pending output is flushed first) with a logged reason."""
         if self.closed:
             return
         self.flush()
         self.closed = True
+        self.close_reason = reason
         log.warning("closing client %s (%s): %s", self._who(), self.peer, reason)
         if failure:
             self.backend.transcript.fail("bad input", reason, self.client_id)
         if self._transport is not None:
             self._transport.close()
 
-    def drop(self) -> None:
+    def drop(self, reason: str = "dropped by the fake", level: int = logging.INFO) -> None:
         """Cut the socket at once with no message, as a crashing or restarting TWS does."""
+        if not self.closed:
+            self.close_reason = reason
+            log.log(level, "closing client %s (%s): %s", self._who(), self.peer, reason)
         self.closed = True
         self._outgoing.clear()
         if self._transport is not None:
@@ -208,6 +231,7 @@ class Session(asyncio.Protocol):
 
     def _on_frame(self, fields: list[str]) -> None:
         self.backend.transcript.record(">>", self.client_id, fields)
+        self.backend.requests.record(self.client_id, self.server_version, fields)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s", Frame(">>", self.client_id, tuple(fields)))
         verdict = self._rate.record(self.backend.wall_monotonic())
@@ -233,7 +257,7 @@ class Session(asyncio.Protocol):
         schema = REQUESTS.get(message_id)
         try:
             values = None
-            req_id = legacy_request_id(message_id, fields)  # TRANSITIONAL, for schema-less ones
+            req_id = unschemed_request_id(message_id, fields)
             if schema is not None:
                 values = schema.decode(fields, self.server_version)
                 req_id = schema.request_id(values, NO_REQUEST_ID)
@@ -259,6 +283,7 @@ class Session(asyncio.Protocol):
         except UnimplementedMessage as exc:
             log.warning("client %s: %s", self._who(), exc)
             self.backend.transcript.fail("unimplemented request", str(exc), self.client_id)
+            answer_unimplemented(self, message_id, fields)
         except Exception as exc:
             log.exception("handler for %s failed", message_id.name)
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -60,6 +60,29 @@ class ServerFailure:
         return f"{self.kind}{who}: {self.message}"
 
 
+_Raw = tuple[str, "int | None", "Sequence[str] | str", str]
+
+
+def _frames(raw: list[_Raw]) -> list[Frame]:
+    return [
+        Frame(d, c, tuple(f[:-1].split("\0") if isinstance(f, str) else f), label)
+        for d, c, f, label in raw
+    ]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Frames ``start`` (inclusive) to ``end`` (exclusive) of one client, shown as one line."""
+
+    client_id: int | None
+    start: int
+    end: int
+    label: str
+
+    def covers(self, number: int, frame: Frame) -> bool:
+        return self.start <= number < self.end and frame.client_id in (None, self.client_id)
+
+
 class Transcript:
     """Thread-safe ring of recent frames plus the list of failures."""
 
@@ -69,6 +92,10 @@ class Transcript:
             maxlen=length
         )
         self._failures: list[ServerFailure] = []
+        self._count = 0
+        """frames recorded since the last clear, dropped ones included"""
+        self.folds: list[Fold] = []
+        """stretches of frames a report shows as one line (the `ib` fixture's startup sync)"""
         self._lock = threading.Lock()
 
     def record(
@@ -78,6 +105,24 @@ class Transcript:
         reading so the hot path stays cheap."""
         with self._lock:
             self._frames.append((direction, client_id, fields, label))
+            self._count += 1
+
+    @property
+    def count(self) -> int:
+        """Frames recorded since the last clear (also those the ring no longer holds)."""
+        return self._count
+
+    def fold(self, client_id: int | None, start: int, label: str) -> None:
+        """Show the frames of ``client_id`` (and client-less ones, the handshake) recorded
+        since `count` was ``start`` as one line saying ``label`` in failure reports."""
+        with self._lock:
+            self.folds.append(Fold(client_id, start, self._count, label))
+
+    def numbered(self) -> list[tuple[int, Frame]]:
+        """The frames still held, each with its number since the last clear (0-based)."""
+        with self._lock:
+            raw, count = list(self._frames), self._count
+        return list(enumerate(_frames(raw), start=count - len(raw)))
 
     def fail(self, kind: str, message: str, client_id: int | None = None) -> None:
         with self._lock:
@@ -87,10 +132,7 @@ class Transcript:
     def frames(self) -> list[Frame]:
         with self._lock:
             raw = list(self._frames)
-        return [
-            Frame(d, c, tuple(f[:-1].split("\0") if isinstance(f, str) else f), label)
-            for d, c, f, label in raw
-        ]
+        return _frames(raw)
 
     @property
     def failures(self) -> list[ServerFailure]:
@@ -101,6 +143,8 @@ class Transcript:
         with self._lock:
             self._frames.clear()
             self._failures.clear()
+            self._count = 0
+            self.folds = []
 
     def take_failures(self) -> list[ServerFailure]:
         """Return the failures so far and forget them."""

@@ -26,6 +26,7 @@ class Code(IntEnum):
     NO_SECURITY_DEFINITION = 200
     ORDER_REJECTED = 201
     ORDER_CANCELLED = 202
+    SERVER_ERROR_READING = 320
     MISSING_OR_INVALID = 321
     DUPLICATE_CLIENT_ID = 326
     AUTO_OPEN_ORDERS_NEEDS_CLIENT0 = 327
@@ -67,6 +68,8 @@ TEXTS: dict[Code, str] = {
     Code.NO_SECURITY_DEFINITION: "No security definition has been found for the request",
     Code.ORDER_REJECTED: "Order rejected - reason:{}",
     Code.ORDER_CANCELLED: "Order Canceled - reason:{}",
+    # TWS's generic answer to a request it cannot read (IBKR's error-code list, 320)
+    Code.SERVER_ERROR_READING: "Server error when reading an API client request.{}",
     Code.MISSING_OR_INVALID: "Error validating request.-'{}' : cause - {}",
     Code.DUPLICATE_CLIENT_ID: "Unable to connect as the client id is already in use. "
     "Retry with a unique client id.",

@@ -6,20 +6,38 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .collection import ProxyCollection, ProxySpec
-from .errors import ApiError, missing_field, toxic_not_found
+from .errors import ApiError, bad_request, missing_field, toxic_not_found
 from .httpd import Request, Response
-from .jsonutil import decode_body, get_bool, get_str, go_dumps, object_fields
+from .jsonutil import (
+    BOOL,
+    STRING,
+    GoStruct,
+    decode_body,
+    decode_struct,
+    decode_struct_array,
+    go_dumps,
+)
 from .proxy import Proxy
 from .toxics import Toxic, parse_new_toxic, parse_toxic_update
 
 VERSION = "2.12.0"
+#: Toxiproxy wraps its handlers in http.TimeoutHandler(next, 25*time.Second, "").
+HANDLER_TIMEOUT = 25.0
+TIMEOUT_BODY = b"<html><head><title>Timeout</title></head><body><h1>Timeout</h1></body></html>"
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 
 Handler = Callable[..., Awaitable[Response]]
+#: Characters Go's URL.EscapedPath leaves alone in a path.
+_PATH_SAFE = "/!$&'()*+,;=:@~"
+
+
+def _request_id() -> str:
+    # hlog.RequestIDHandler: a 20-character xid.
+    return uuid.uuid4().hex[:20]
 
 
 def json_response(status: int, value: Any) -> Response:
@@ -36,21 +54,63 @@ def error_response(error: ApiError) -> Response:
     return text_response(error.status, body)
 
 
+_PROXY_FIELDS: dict[str, str | GoStruct] = {
+    "name": STRING,
+    "listen": STRING,
+    "upstream": STRING,
+    "enabled": BOOL,
+    # Toxiproxy's Proxy struct exports its logger (serialised as {}), so JSON can name it.
+    "Logger": GoStruct("Logger", "zerolog.Logger"),
+}
+_PROXY = GoStruct("Proxy", "toxiproxy.Proxy", _PROXY_FIELDS)
+#: One /populate entry: Go's anonymous struct embedding Proxy, with a nullable enabled.
+_POPULATE_ENTRY = GoStruct(
+    "", 'struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }', _PROXY_FIELDS
+)
+
+
+def _decode(request: Request) -> Any:
+    if request.body_error is not None:
+        raise bad_request(request.body_error)
+    return decode_body(request.body)
+
+
+def clean_path(path: str) -> str:
+    """gorilla/mux's ``cleanPath``: Go's ``path.Clean``, keeping a trailing slash."""
+    if not path:
+        return "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    cleaned = "/" + "/".join(parts)
+    if path.endswith("/") and cleaned != "/":
+        cleaned += "/"
+    return cleaned
+
+
 def _proxy_spec(fields: dict[str, Any], defaults: ProxySpec) -> ProxySpec:
-    where = "proxy.Proxy"
     return ProxySpec(
-        name=get_str(fields, "name", defaults.name, where),
-        listen=get_str(fields, "listen", defaults.listen, where),
-        upstream=get_str(fields, "upstream", defaults.upstream, where),
-        enabled=get_bool(fields, "enabled", defaults.enabled, where),
+        name=fields.get("name", defaults.name),
+        listen=fields.get("listen", defaults.listen),
+        upstream=fields.get("upstream", defaults.upstream),
+        enabled=fields.get("enabled", defaults.enabled),
     )
 
 
 class Api:
     """Maps requests to the proxy collection. Handlers run one at a time, like Go's locks."""
 
-    def __init__(self, collection: ProxyCollection) -> None:
+    def __init__(
+        self, collection: ProxyCollection, handler_timeout: float = HANDLER_TIMEOUT
+    ) -> None:
         self.collection = collection
+        self.handler_timeout = handler_timeout
         self._lock = asyncio.Lock()
         self._routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
             (("proxies",), {"GET": self.proxy_index, "POST": self.proxy_create}),
@@ -79,30 +139,61 @@ class Api:
         ]
 
     async def handle(self, request: Request) -> Response:
-        response = await self._dispatch(request)
-        response.headers.append(("X-Toxiproxy-Request-Id", uuid.uuid4().hex[:20]))
-        return response
+        """Route a request the way gorilla/mux does for Toxiproxy.
 
-    async def _dispatch(self, request: Request) -> Response:
+        Toxiproxy's middlewares (request id, the browser check) run only for a matched route,
+        so 404 and 405 answers carry no request id and ignore the user agent.
+        """
+        if request.target.startswith("/"):
+            # Origin form: "//x" is a path here, not an authority (Go's ParseRequestURI).
+            raw_path, _, raw_query = request.target.partition("?")
+        else:
+            target = urlsplit(request.target)
+            raw_path, raw_query = target.path, target.query
+        path = unquote(raw_path)  # mux matches the decoded path: a%2Fb is a/b
+        cleaned = clean_path(path)
+        if cleaned != path:
+            query = f"?{raw_query}" if raw_query else ""
+            location = quote(cleaned, safe=_PATH_SAFE) + query
+            return Response(301, headers=[("Location", location)])
+        segments = path.split("/")[1:]
+        for pattern, handlers in self._routes:
+            handler = handlers.get(request.method)
+            if handler is None or not self._matches(pattern, segments):
+                continue  # mux tries the remaining routes, then answers 405 or 404
+            args = [s for p, s in zip(pattern, segments, strict=True) if p == "*"]
+            response = await self._run(request, handler, args)
+            response.headers.append(("X-Toxiproxy-Request-Id", _request_id()))
+            return response
+        if any(self._matches(pattern, segments) for pattern, _ in self._routes):
+            return Response(405)
+        return text_response(404, "404 page not found\n")
+
+    @staticmethod
+    def _matches(pattern: tuple[str, ...], segments: list[str]) -> bool:
+        return len(pattern) == len(segments) and all(
+            s and (p == "*" or p == s) for p, s in zip(pattern, segments, strict=True)
+        )
+
+    async def _run(self, request: Request, handler: Handler, args: list[str]) -> Response:
         if request.headers.get("user-agent", "").startswith("Mozilla/"):
             return text_response(403, "User agent not allowed\n")
-        segments = urlsplit(request.target).path.split("/")[1:]
-        for pattern, handlers in self._routes:
-            if len(pattern) != len(segments):
-                continue
-            pairs = list(zip(pattern, segments, strict=True))
-            if any(not s or (p != "*" and p != s) for p, s in pairs):
-                continue
-            handler = handlers.get(request.method)
-            if handler is None:
-                return Response(405)
-            args = [unquote(s) for p, s in pairs if p == "*"]
-            async with self._lock:
-                try:
-                    return await handler(request, *args)
-                except ApiError as exc:
-                    return error_response(exc)
-        return text_response(404, "404 page not found\n")
+        task = asyncio.get_running_loop().create_task(self._locked(handler, request, args))
+        done, _ = await asyncio.wait({task}, timeout=self.handler_timeout)
+        if not done:
+            # http.TimeoutHandler answers; the handler runs on (its effect still happens).
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            return Response(503, TIMEOUT_BODY, sniffed_type="text/html; charset=utf-8")
+        return task.result()
+
+    async def _locked(self, handler: Handler, request: Request, args: list[str]) -> Response:
+        if handler == self.version:
+            return await handler(request)  # Toxiproxy's Version takes no lock
+        async with self._lock:
+            try:
+                return await handler(request, *args)
+            except ApiError as exc:
+                return error_response(exc)
 
     # -- proxies -------------------------------------------------------------------------
 
@@ -111,7 +202,7 @@ class Api:
         return json_response(200, {name: proxies[name].to_json() for name in sorted(proxies)})
 
     async def proxy_create(self, request: Request) -> Response:
-        fields = object_fields(decode_body(request.body), "proxy.Proxy")
+        fields = decode_struct(_decode(request), _PROXY)
         spec = _proxy_spec(fields, ProxySpec("", "", ""))
         if not spec.name:
             raise missing_field("name")
@@ -122,7 +213,7 @@ class Api:
 
     async def populate(self, request: Request) -> Response:
         try:
-            specs = self._populate_specs(decode_body(request.body))
+            specs = self._populate_specs(_decode(request))
         except ApiError as exc:
             return self._populate_response([], exc)
         proxies, error = await self.collection.populate(specs)
@@ -130,10 +221,8 @@ class Api:
 
     @staticmethod
     def _populate_specs(value: object) -> list[ProxySpec]:
-        if not isinstance(value, list):
-            object_fields(value, "[]proxy.Proxy")  # raises the type error for non-arrays
-            raise AssertionError("unreachable")
-        specs = [_proxy_spec(object_fields(v, "proxy.Proxy"), ProxySpec("", "", "")) for v in value]
+        entries = decode_struct_array(value, _POPULATE_ENTRY)
+        specs = [_proxy_spec(entry, ProxySpec("", "", "")) for entry in entries]
         # Everything is validated before anything is created.
         for number, spec in enumerate(specs, 1):
             if not spec.name:
@@ -155,7 +244,7 @@ class Api:
 
     async def proxy_update(self, request: Request, name: str) -> Response:
         proxy = self.collection.get(name)
-        fields = object_fields(decode_body(request.body), "proxy.Proxy")
+        fields = decode_struct(_decode(request), _PROXY)
         spec = _proxy_spec(
             fields, ProxySpec(proxy.name, proxy.listen, proxy.upstream, proxy.enabled)
         )
@@ -189,7 +278,7 @@ class Api:
 
     async def toxic_create(self, request: Request, name: str) -> Response:
         proxy = self.collection.get(name)
-        body = decode_body(request.body)
+        body = _decode(request)
         toxic = parse_new_toxic(body, lambda n: proxy.find_toxic(n) is not None)
         proxy.add_toxic(toxic)
         return json_response(200, toxic.to_json())
@@ -200,7 +289,7 @@ class Api:
 
     async def toxic_update(self, request: Request, name: str, toxic_name: str) -> Response:
         proxy, toxic = self._toxic(name, toxic_name)
-        update = parse_toxic_update(decode_body(request.body), toxic)
+        update = parse_toxic_update(_decode(request), toxic)
         proxy.update_toxic(toxic, update)
         return json_response(200, toxic.to_json())
 

@@ -50,10 +50,7 @@ class ProxyCollection:
         """Populate rule: an identical proxy (resolved listen + upstream) is left untouched."""
         existing = self.proxies.get(spec.name)
         if existing is not None:
-            try:
-                listen = await normalise(spec.listen)
-            except ApiError:
-                listen = spec.listen
+            listen = await normalise(spec.listen)  # its error is the answer, as in Go
             if existing.listen == listen and existing.upstream == spec.upstream:
                 return existing
             await existing.stop()

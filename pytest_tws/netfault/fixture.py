@@ -6,11 +6,13 @@
         flaky_network.latency(500)                 # 500 ms on every server->client chunk
         with flaky_network.cut():                  # refused and dropped until the block ends
             ...
-        flaky_network.clear()                      # every toxic removed
+        flaky_network.clear()                      # every toxic of this proxy removed
 
 The Toxiproxy server is a real ``toxiproxy-server`` when ``TOXIPROXY_URL`` is set (used as is)
 or the binary is on PATH (started on 127.0.0.1 and a free port), otherwise the embedded
-`ToxiproxyServer`; one per test session (per xdist worker). It is driven only through
+`ToxiproxyServer`; one per test session (per xdist worker), except that all workers share a
+``TOXIPROXY_URL`` server. That is safe: each test's proxy has a name of its own
+(`proxy_name`), and the fixture touches only that proxy. It is driven only through
 toxiproxy-python, whose configuration is process-global: each test gets it pointed at the
 session's server and put back afterwards. Every call is checked against the server's state,
 because toxiproxy-python lets some failures pass silently (TOXIPROXY.md section 2).
@@ -172,7 +174,7 @@ class FlakyNetwork:
         return dict(self.proxy.toxics())
 
     def clear(self) -> None:
-        """Remove every toxic."""
+        """Remove every toxic of this proxy (never another proxy's)."""
         for name in self.toxics():
             self.proxy.destroy_toxic(name)
         left = self.toxics()
@@ -360,6 +362,16 @@ def toxiproxy_client(endpoint: ToxiproxyEndpoint) -> Iterator[Toxiproxy]:
 _proxy_numbers = itertools.count(1)
 
 
+def proxy_name() -> str:
+    """A proxy name no other test, worker or session uses: ``pytest_tws_<worker>_<pid>_<n>``.
+
+    Several workers (or CI jobs) may share one real toxiproxy-server (``TOXIPROXY_URL``), so
+    the fixture creates only such names and deletes only its own proxy.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"pytest_tws_{worker}_{os.getpid()}_{next(_proxy_numbers)}"
+
+
 def open_flaky_network(client: Toxiproxy, upstream: str, name: str) -> FlakyNetwork:
     """Create a proxy ``name`` to ``upstream`` on a free loopback port."""
     try:
@@ -392,7 +404,7 @@ def flaky_network(toxiproxy_endpoint: ToxiproxyEndpoint,
 
     Toxics are removed and the proxy deleted at teardown.
     """
-    name = f"pytest_tws_{os.getpid()}_{next(_proxy_numbers)}"
+    name = proxy_name()
     with toxiproxy_client(toxiproxy_endpoint) as client:
         network = open_flaky_network(client, f"{tws_target.host}:{tws_target.port}", name)
         try:

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from .addr import format_address, listen_socket, resolve, split_host_port
-from .errors import ApiError
+from .errors import ApiError, internal
 from .link import Link
 from .toxics import DIRECTIONS, DOWNSTREAM, UPSTREAM, Toxic, ToxicUpdate
 
@@ -46,8 +46,15 @@ class Connection:
                 host, port = split_host_port(self.proxy.upstream)
                 up_reader, up_writer = await asyncio.open_connection(host, int(port))
             except (OSError, ApiError, ValueError):
-                return  # the client just reads EOF, as with Toxiproxy
+                # The client just reads EOF, as with Toxiproxy. A FIN goes first: closing
+                # with the client's first bytes unread would send a reset instead.
+                with contextlib.suppress(OSError, RuntimeError):
+                    self.client_writer.write_eof()
+                return
             self.upstream_writer = up_writer
+            if self.proxy.has_reset_peer():
+                # Toxiproxy's link.Start sets SO_LINGER 0 on both of a link's sockets.
+                _set_linger_zero(up_writer)
             rng = self.proxy.rng
             chains = self.proxy.chains
             self.links = {
@@ -86,7 +93,10 @@ class Proxy:
     """A named listener forwarding to ``upstream`` through this proxy's toxics.
 
     An empty listen host binds ``default_host`` (loopback by default) rather than every
-    interface, which is the one deliberate difference from Toxiproxy.
+    interface: that is deliberate (a test proxy must not face the network), and the one
+    difference from Toxiproxy in the API's answers (docs/faults.md lists the others, which
+    only concern inputs Toxiproxy crashes on and its unseeded random draws). An explicit
+    ``0.0.0.0`` or ``::`` listens dual-stack, as Go does.
     """
 
     def __init__(
@@ -109,6 +119,8 @@ class Proxy:
             "listen": self.listen,
             "upstream": self.upstream,
             "enabled": self.enabled,
+            # Go's Proxy struct exports its zerolog.Logger, which json.Marshal writes as {}.
+            "Logger": {},
             "toxics": [toxic.to_json() for toxic in self.toxics()],
         }
 
@@ -118,7 +130,11 @@ class Proxy:
         """Listen on ``listen`` and record the address actually bound. No-op if running."""
         if self.enabled:
             return
-        host, port = await resolve(self.listen)
+        try:
+            host, port = await resolve(self.listen)
+        except ApiError as exc:
+            # net.Listen's own resolution errors carry an OpError prefix.
+            raise internal(f"listen tcp: {exc.message}") from None
         sock = listen_socket(host or self.default_host, port)
         try:
             self._server = await asyncio.start_server(self._accept, sock=sock)
@@ -157,7 +173,7 @@ class Proxy:
         if not self.enabled:
             writer.close()
             return
-        if any(toxic.type == "reset_peer" for toxic in self.toxics()):
+        if self.has_reset_peer():
             _set_linger_zero(writer)
         connection = Connection(self, reader, writer)
         self.connections.add(connection)
@@ -167,6 +183,9 @@ class Proxy:
 
     def toxics(self) -> list[Toxic]:
         return [toxic for direction in DIRECTIONS for toxic in self.chains[direction]]
+
+    def has_reset_peer(self) -> bool:
+        return any(toxic.type == "reset_peer" for toxic in self.toxics())
 
     def find_toxic(self, name: str) -> Toxic | None:
         return next((toxic for toxic in self.toxics() if toxic.name == name), None)

@@ -10,13 +10,14 @@ end-of-stream (``None``). The ``Toxic`` dataclass is the REST shape
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .errors import bad_request, invalid_stream, invalid_toxic_type, toxic_exists
-from .jsonutil import check_int64, float32_json, get_float32, get_str, kind_of, object_fields
+from .errors import invalid_stream, invalid_toxic_type, toxic_exists
+from .jsonutil import FLOAT32, INT, INT64, STRING, GoStruct, decode_struct, float32_json
 from .stream import Chunk, Stage, noop_pipe
 
 UPSTREAM = "upstream"
@@ -58,6 +59,8 @@ class ToxicKind:
     name: ClassVar[str] = "noop"
     go_name: ClassVar[str] = "NoopToxic"
     fields: ClassVar[tuple[str, ...]] = ()
+    #: The Go type of every attribute (``int64``; the slicer's are ``int``).
+    field_kind: ClassVar[str] = INT64
     #: Capacity of the channel in front of the stage; latency pipelines through it.
     buffer_size: ClassVar[int] = 1
 
@@ -280,6 +283,7 @@ class SlicerToxic(ToxicKind):
     name = "slicer"
     go_name = "SlicerToxic"
     fields = ("average_size", "size_variation", "delay")
+    field_kind = INT
 
     def new_state(self) -> Any:
         return _SlicerState()
@@ -297,7 +301,7 @@ class SlicerToxic(ToxicKind):
             # After a restart the head may already be a piece: do not cut it again.
             if not (state.pieces and item is state.pieces[0]):
                 sizes = _piece_sizes(
-                    len(item.data), attrs["average_size"], attrs["size_variation"], stage
+                    len(item.data), attrs["average_size"], attrs["size_variation"], stage.rng
                 )
                 state.pieces.clear()
                 offset = 0
@@ -312,14 +316,24 @@ class SlicerToxic(ToxicKind):
                     await asyncio.sleep(attrs["delay"] / 1_000_000)
 
 
-def _piece_sizes(total: int, average: int, variation: int, stage: Stage) -> list[int]:
+def _piece_sizes(total: int, average: int, variation: int, rng: random.Random) -> list[int]:
+    """Toxiproxy's cut: halve (± a draw in [-variation, variation)) until a piece is at most
+    ``average + variation`` bytes. Toxiproxy can cut out of range when ``variation`` exceeds
+    half a piece (and then panics); here the cut is kept inside the piece."""
     sizes: list[int] = []
-    while total > 0:
-        size = average + (stage.rng.randint(-variation, variation) if variation > 0 else 0)
-        size = max(1, min(size, total))
-        sizes.append(size)
-        total -= size
-    return sizes or [0]
+    pending = [(0, total)]
+    while pending:
+        start, end = pending.pop()
+        if (end - start) - average <= variation:
+            sizes.append(end - start)
+            continue
+        mid = start + (end - start) // 2
+        if variation > 0:
+            mid += rng.randrange(variation * 2) - variation
+            mid = min(max(mid, start + 1), end - 1)
+        pending.append((mid, end))
+        pending.append((start, mid))
+    return sizes
 
 
 @dataclass
@@ -361,20 +375,29 @@ class LimitDataToxic(ToxicKind):
 
 # -- decoding toxics from API bodies ---------------------------------------------------------
 
+#: The first decode of a new toxic: ``attributes`` is still a ``NoopToxic`` then.
+_WRAPPER = GoStruct("ToxicWrapper", "toxics.ToxicWrapper", {
+    "attributes": GoStruct("NoopToxic", "toxics.NoopToxic"),
+    "name": STRING,
+    "type": STRING,
+    "stream": STRING,
+    "toxicity": FLOAT32,
+})
+_ATTRIBUTES_TYPE = 'Attributes interface {} "json:\\"attributes\\""'
+_TOXICITY_TYPE = 'Toxicity float32 "json:\\"toxicity\\""'
 
-def decode_attributes(kind: ToxicKind, raw: object, base: Mapping[str, int]) -> dict[str, int]:
-    """Merge JSON ``attributes`` into ``base``: unknown keys ignored, missing ones kept (or 0)."""
+
+def _kind_struct(kind: ToxicKind) -> GoStruct:
+    return GoStruct(kind.go_name, f"toxics.{kind.go_name}",
+                    {name: kind.field_kind for name in kind.fields})
+
+
+def _attributes(
+    kind: ToxicKind, decoded: dict[str, Any], base: Mapping[str, int]
+) -> dict[str, int]:
+    """Decoded ``attributes`` merged into ``base``: missing ones kept (or 0)."""
     attrs = {name: base.get(name, 0) for name in kind.fields}
-    if raw is None:
-        return attrs
-    if not isinstance(raw, dict):
-        raise bad_request(
-            f"json: cannot unmarshal {kind_of(raw)} into Go value of type *toxics.{kind.go_name}"
-        )
-    for key, value in raw.items():
-        name = key.lower()
-        if name in attrs and value is not None:
-            attrs[name] = check_int64(value, f"{kind.go_name}.{name}")
+    attrs.update(decoded.get("attributes", {}))
     return attrs
 
 
@@ -382,19 +405,13 @@ def parse_new_toxic(body: object, exists: Callable[[str], bool]) -> Toxic:
     """Validate a create-toxic body in Toxiproxy's order.
 
     JSON shape, then stream, then the default name, then type, then the name conflict, then
-    the attributes.
+    the attributes (decoded a second time, now into the toxic's own type).
     """
-    fields = object_fields(body, "toxics.ToxicWrapper")
-    name = get_str(fields, "name", "", "ToxicWrapper")
-    type_ = get_str(fields, "type", "", "ToxicWrapper")
-    stream = get_str(fields, "stream", DOWNSTREAM, "ToxicWrapper")
-    toxicity = get_float32(fields, "toxicity", 1.0, "ToxicWrapper")
-    raw_attrs = fields.get("attributes")
-    if raw_attrs is not None and not isinstance(raw_attrs, dict):
-        raise bad_request(
-            f"json: cannot unmarshal {kind_of(raw_attrs)} into Go struct field"
-            " ToxicWrapper.attributes of type toxics.Toxic"
-        )
+    fields = decode_struct(body, _WRAPPER)
+    name: str = fields.get("name", "")
+    type_: str = fields.get("type", "")
+    stream: str = fields.get("stream", DOWNSTREAM)
+    toxicity: float = fields.get("toxicity", 1.0)
     if stream.lower() not in DIRECTIONS:
         raise invalid_stream()
     if not name:
@@ -404,7 +421,8 @@ def parse_new_toxic(body: object, exists: Callable[[str], bool]) -> Toxic:
         raise invalid_toxic_type()
     if exists(name):
         raise toxic_exists()
-    attributes = decode_attributes(kind, raw_attrs, {})
+    schema = GoStruct("", f"struct {{ {_ATTRIBUTES_TYPE} }}", {"attributes": _kind_struct(kind)})
+    attributes = _attributes(kind, decode_struct(body, schema), {})
     return Toxic(name, type_, stream, toxicity, attributes)
 
 
@@ -416,7 +434,8 @@ class ToxicUpdate:
 
 def parse_toxic_update(body: object, toxic: Toxic) -> ToxicUpdate:
     """``{attributes?, toxicity?}`` merged into the current values; other keys are ignored."""
-    fields = object_fields(body, "struct { Attributes interface {}; Toxicity float32 }")
-    toxicity = get_float32(fields, "toxicity", toxic.toxicity, "Toxicity")
-    attributes = decode_attributes(toxic.kind, fields.get("attributes"), toxic.attributes)
-    return ToxicUpdate(toxicity, attributes)
+    schema = GoStruct("", f"struct {{ {_ATTRIBUTES_TYPE}; {_TOXICITY_TYPE} }}",
+                      {"attributes": _kind_struct(toxic.kind), "toxicity": FLOAT32})
+    fields = decode_struct(body, schema)
+    toxicity = fields.get("toxicity", toxic.toxicity)
+    return ToxicUpdate(toxicity, _attributes(toxic.kind, fields, toxic.attributes))

@@ -22,6 +22,7 @@ from tws_core.events import (
 from tws_core.market_data import ChainNotFoundError, MarketData, OptionChain
 from tws_core.orders import (
     OrderError,
+    OrderLostError,
     OrderManager,
     OrderRefusedError,
     OrderStatusChange,
@@ -56,6 +57,7 @@ __all__ = [
     "NotConnectedError",
     "OptionChain",
     "OrderError",
+    "OrderLostError",
     "OrderManager",
     "OrderRefusedError",
     "OrderStatusChange",

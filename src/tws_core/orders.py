@@ -3,33 +3,53 @@
     build_vertical_spread ─► place_vertical_spread ─► wait_for(trade, "Filled") / cancel(trade)
            (legs qualified)     (orderRef = idempotency tag;       (every status change is an
                                  refused while DEGRADED or live)     `OrderStatusChange` event)
-    reconnect ─► reconcile(): open + completed orders re-bound to their tags
+    reconnect ─► reconcile(): open + completed orders and executions, by orderRef
+                 (by itself after every reconnect while an order is unsettled)
 
 An order is known by its orderRef: after a reconnect ib_async makes new Trade objects, so
 every method looks the current one up by tag rather than trusting the object it was given.
+An order whose socket died before TWS acknowledged it is looked up by its orderRef after the
+reconnect and, if TWS has no trace of it, sent again (`tws_core.placements`); a caller waiting
+on an order TWS can no longer account for gets `OrderLostError`. Never silence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from eventkit import Event
-from ib_async import Bag, ComboLeg, Contract, LimitOrder, Option, Order, TagValue, Trade
+from ib_async import Contract, LimitOrder, Order, Trade
 
 from tws_core.clock import Clock
 from tws_core.connection import ConnectionManager, NotConnectedError
-from tws_core.errors import TwsCoreError
 from tws_core.events import ConnectionState, StateChange
+from tws_core.order_reconcile import Reconciling
+from tws_core.order_types import (
+    NON_GUARANTEED,
+    OrderError,
+    OrderLostError,
+    OrderRefusedError,
+    OrderStatusChange,
+    OrderTimeoutError,
+    VerticalSpread,
+    is_paper_account,
+    qualify_vertical_spread,
+)
+from tws_core.placements import (
+    DONE_STATUSES,
+    Placement,
+    next_change,
+)
 
 log = logging.getLogger("tws_core.orders")
 
 __all__ = [
     "DONE_STATUSES",
     "OrderError",
+    "OrderLostError",
     "OrderManager",
     "OrderRefusedError",
     "OrderStatusChange",
@@ -38,60 +58,8 @@ __all__ = [
     "is_paper_account",
 ]
 
-#: Statuses after which nothing changes any more (ib_async's OrderStatus.DoneStates).
-DONE_STATUSES = frozenset({"Filled", "Cancelled", "ApiCancelled", "Inactive"})
-#: What users of SMART-routed spreads set so IB may fill the legs separately (TWS asks for it).
-NON_GUARANTEED = TagValue("NonGuaranteed", "1")
 
-
-class OrderError(TwsCoreError):
-    """An order did not do what the caller waited for."""
-
-
-class OrderRefusedError(OrderError):
-    """The manager refused to place an order; nothing was sent."""
-
-
-class OrderTimeoutError(OrderError):
-    """The awaited status did not come within the timeout (on the manager's clock)."""
-
-
-def is_paper_account(account: str) -> bool:
-    """IB paper accounts start with D (DU…, DF…)."""
-    return account.upper().startswith("D")
-
-
-@dataclass(frozen=True)
-class OrderStatusChange:
-    """One status change of an order the manager placed or reconciled."""
-
-    order_ref: str
-    old: str
-    new: str
-    trade: Trade = field(compare=False)
-    at: datetime
-
-
-@dataclass(frozen=True)
-class VerticalSpread:
-    """A vertical spread: a BAG of two qualified options, one bought and one sold."""
-
-    contract: Contract
-    long_leg: Option
-    short_leg: Option
-
-    @property
-    def right(self) -> str:
-        return self.long_leg.right
-
-    @property
-    def kind(self) -> str:
-        """``debit`` when the bought leg is worth more (lower call / higher put strike)."""
-        cheaper_long = (self.long_leg.strike > self.short_leg.strike) == (self.right == "C")
-        return "credit" if cheaper_long else "debit"
-
-
-class OrderManager:
+class OrderManager(Reconciling):
     """Places and follows vertical spreads over one `ConnectionManager`.
 
     Args:
@@ -126,8 +94,16 @@ class OrderManager:
         self._trades: dict[str, Trade] = {}
         """orderRef -> the current ib_async Trade"""
         self._last_status: dict[str, str] = {}
+        self._placements: dict[str, Placement] = {}
+        """orderRef -> what this manager sent under it, to find or send again after a loss"""
+        self._woken = Event("order_woken")
+        """emits an orderRef whose waiters must look again: it failed, or has a new Trade"""
         self._refs = itertools.count(1)
         self._stale = False
+        self._generation = 0
+        """counts connections: a new one each time the socket is up again after a loss"""
+        self._lock: asyncio.Lock | None = None
+        self._auto: asyncio.Task[None] | None = None
         conn.events.state_changed += self._on_state
 
     # building
@@ -148,21 +124,8 @@ class OrderManager:
         Raises:
             OrderError: A leg is unknown to TWS or ambiguous, or the strikes are equal.
         """
-        if long_strike == short_strike:
-            raise OrderError("a vertical spread needs two different strikes")
-        right = right.upper()[:1]
-        legs = [Option(symbol, expiry, strike, right, exchange, currency=currency)
-                for strike in (long_strike, short_strike)]
-        qualified = await self.conn.ib.qualifyContractsAsync(*legs)
-        if len(qualified) != 2 or not all(getattr(c, "conId", 0) for c in qualified):
-            raise OrderError(f"cannot qualify both legs of {symbol} {expiry} {right} "
-                             f"{long_strike}/{short_strike}")
-        long_leg, short_leg = legs
-        bag = Bag(symbol=symbol, exchange=exchange, currency=currency, comboLegs=[
-            ComboLeg(conId=long_leg.conId, ratio=1, action="BUY", exchange=exchange),
-            ComboLeg(conId=short_leg.conId, ratio=1, action="SELL", exchange=exchange),
-        ])
-        return VerticalSpread(bag, long_leg, short_leg)
+        return await qualify_vertical_spread(self.conn.ib, symbol, expiry, right, long_strike,
+                                             short_strike, exchange=exchange, currency=currency)
 
     # placing
 
@@ -199,15 +162,18 @@ class OrderManager:
         if not order.orderRef:
             order.orderRef = self.new_order_ref()
         if self._stale:
-            await self.reconcile()
+            await self._reconcile_if_stale()
         known = self._trades.get(order.orderRef)
         if known is not None:
-            log.info("orderRef %s is already at TWS (%s); not placing it again",
+            log.info("orderRef %s is already known (%s); not placing it again",
                      order.orderRef, known.orderStatus.status)
             return known
         if self.conn.account:
             order.account = self.conn.account
+        asked = copy.copy(order)
         trade = self.conn.ib.placeOrder(contract, order)
+        self._placements[order.orderRef] = Placement(order.orderRef, contract, asked, trade,
+                                                     self._generation, self.conn.client_id)
         self._track(trade)
         return trade
 
@@ -229,6 +195,10 @@ class OrderManager:
         """The current Trade of an order the manager knows."""
         return self._trades.get(order_ref)
 
+    def resends(self) -> dict[str, int]:
+        """orderRef -> how often reconcile sent that order again (it never reached TWS)."""
+        return {ref: p.resends for ref, p in self._placements.items() if p.resends}
+
     def current(self, trade: Trade) -> Trade:
         return self._trades.get(trade.order.orderRef, trade)
 
@@ -245,6 +215,9 @@ class OrderManager:
         deadline = asyncio.ensure_future(self.clock.sleep(timeout))
         try:
             while True:
+                placement = self._placements.get(ref)
+                if placement is not None and placement.error is not None:
+                    raise placement.error
                 current = self.current(trade)
                 now = current.orderStatus.status
                 if now == status:
@@ -252,20 +225,20 @@ class OrderManager:
                 if now in DONE_STATUSES:
                     raise OrderError(f"order {ref or current.order.orderId} ended {now}, "
                                      f"not {status}")
-                changed = asyncio.ensure_future(self._next_change(ref))
-                await asyncio.wait({changed, deadline}, return_when=asyncio.FIRST_COMPLETED)
-                if not changed.done():
+                changed = self._next_change(ref)
+                try:
+                    await asyncio.wait({changed, deadline}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    woke = changed.done()
                     changed.cancel()
+                if not woke:
                     raise OrderTimeoutError(f"order {ref} not {status} after {timeout}s "
                                             f"(it is {self.current(trade).orderStatus.status})")
         finally:
             deadline.cancel()
 
-    async def _next_change(self, ref: str) -> None:
-        while True:
-            change: OrderStatusChange = await self.status_changed
-            if change.order_ref == ref:
-                return
+    def _next_change(self, ref: str) -> asyncio.Future[None]:
+        return next_change(self.status_changed, self._woken, ref)
 
     async def cancel(self, trade: Trade, timeout: float = 30.0) -> Trade:
         """Cancel the order and wait until TWS confirms it Cancelled.
@@ -274,6 +247,16 @@ class OrderManager:
             OrderError: It filled (or ended otherwise) before the cancel took.
             OrderTimeoutError: No confirmation within ``timeout``.
         """
+        placement = self._placements.get(trade.order.orderRef)
+        if placement is not None:
+            placement.cancel_requested = True  # never sent again, whatever reconcile finds
+            if not self.conn.is_connected:
+                raise NotConnectedError(f"cannot cancel {placement.ref} while disconnected; "
+                                        "if it never reached TWS it will not be sent again")
+            if self._stale:
+                await self._reconcile_if_stale()
+            if placement.error is not None and not placement.acknowledged:
+                return self._never_sent(placement)
         current = self.current(trade)
         if current.orderStatus.status == "Cancelled":
             return current
@@ -283,30 +266,6 @@ class OrderManager:
         self.conn.ib.cancelOrder(current.order)
         return await self.wait_for(current, "Cancelled", timeout)
 
-    async def reconcile(self) -> list[Trade]:
-        """Re-read open and completed orders from TWS and re-bind the known orderRefs (and
-        any of this manager's prefix) to their current Trades. Call after a reconnect.
-
-        Raises:
-            NotConnectedError: The connection dropped before TWS answered; nothing is known
-                to be lost, so reconcile again once reconnected.
-        """
-        ib = self.conn.ib
-        try:
-            await ib.reqOpenOrdersAsync()
-            await ib.reqCompletedOrdersAsync(apiOnly=True)
-        except ConnectionError as exc:
-            self._stale = True
-            raise NotConnectedError(f"reconcile interrupted: {exc}") from exc
-        found: list[Trade] = []
-        for trade in ib.trades():
-            ref = trade.order.orderRef
-            if ref and (ref in self._trades or ref.startswith(self.ref_prefix)):
-                self._track(trade)
-                found.append(trade)
-        self._stale = False
-        return found
-
     # internals
 
     def _track(self, trade: Trade) -> None:
@@ -315,10 +274,15 @@ class OrderManager:
         if previous is trade:
             return
         self._trades[ref] = trade
+        placement = self._placements.get(ref)
+        if placement is not None:
+            placement.trade = trade
         trade.statusEvent += self._on_status
         old = self._last_status.get(ref, "")
         if trade.orderStatus.status != old:
             self._emit(ref, trade, old)
+        elif previous is not None:
+            self._woken.emit(ref)
 
     def _on_status(self, trade: Trade) -> None:
         ref = trade.order.orderRef
@@ -336,3 +300,19 @@ class OrderManager:
     def _on_state(self, change: StateChange) -> None:
         if change.new is ConnectionState.RECONNECTING or not change.new.is_up:
             self._stale = True
+        elif change.new is ConnectionState.CONNECTED:
+            if change.old in _CONNECTING:
+                self._generation += 1  # a new socket: what went out on the old one is judged
+            if self._stale and any(not p.settled for p in self._placements.values()):
+                self._auto = asyncio.ensure_future(self._auto_reconcile())
+
+    async def _auto_reconcile(self) -> None:
+        try:
+            await self._reconcile_if_stale()
+        except NotConnectedError as exc:
+            log.info("reconcile after reconnect interrupted (%s); again after the next", exc)
+        except Exception:
+            log.exception("reconcile after reconnect failed")
+
+
+_CONNECTING = (ConnectionState.CONNECTING, ConnectionState.RECONNECTING)

@@ -399,11 +399,18 @@ class Watchdog:
             self._sleeping = False
 
     async def _sleep_unless_lost(self, seconds: float | None) -> None:
-        self._sleeping = True
+        async def sleep() -> None:
+            # `is_waiting()` turns true in the very step the sleeper joins the clock: set
+            # before the task runs, a test could see "waiting" with nothing on the clock yet.
+            self._sleeping = True
+            if seconds is None:
+                await asyncio.Future()
+            else:
+                await self.clock.sleep(seconds)
+
         try:
             with contextlib.suppress(_Lost):
-                await self._unless_lost(
-                    self.clock.sleep(seconds) if seconds is not None else asyncio.Future())
+                await self._unless_lost(sleep())
         finally:
             self._sleeping = False
 

@@ -36,7 +36,7 @@ def check(report: Report, name: str):
 
 @pytest.fixture
 def fake() -> Iterator[FakeTWS]:
-    with FakeTWS() as tws:
+    with FakeTWS(announce=False) as tws:
         yield tws
 
 
@@ -57,7 +57,7 @@ async def test_a_healthy_paper_tws_passes_every_check(fake: FakeTWS) -> None:
 
 
 async def test_read_only_api_fails_with_the_setting_to_untick() -> None:
-    with FakeTWS(read_only=True) as tws:
+    with FakeTWS(read_only=True, announce=False) as tws:
         report = await diagnose(tws.host, tws.port, 999, TIMEOUT)
 
     read_only = check(report, "read-only API")
@@ -68,7 +68,7 @@ async def test_read_only_api_fails_with_the_setting_to_untick() -> None:
 
 
 async def test_a_live_account_fails() -> None:
-    with FakeTWS(accounts=("U1234567",)) as tws:
+    with FakeTWS(accounts=("U1234567",), announce=False) as tws:
         report = await diagnose(tws.host, tws.port, 999, TIMEOUT)
 
     account = check(report, "paper account")
@@ -142,7 +142,7 @@ async def test_a_client_id_in_use_is_named_with_the_fix(fake: FakeTWS) -> None:
 
 async def test_clock_skew_between_tws_and_this_machine_fails() -> None:
     hour_ahead = datetime.now(timezone.utc) + timedelta(hours=1)
-    with FakeTWS(clock=VirtualClock(hour_ahead)) as tws:
+    with FakeTWS(clock=VirtualClock(hour_ahead), announce=False) as tws:
         report = await diagnose(tws.host, tws.port, 999, TIMEOUT)
 
     clock = check(report, "clock")

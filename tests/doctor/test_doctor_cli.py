@@ -24,7 +24,7 @@ def doctor(*args: str, encoding: str = "utf-8") -> subprocess.CompletedProcess[s
 
 @pytest.fixture
 def fake() -> Iterator[FakeTWS]:
-    with FakeTWS() as tws:
+    with FakeTWS(announce=False) as tws:
         yield tws
 
 

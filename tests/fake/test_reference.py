@@ -63,5 +63,6 @@ async def test_depth_exchanges_family_codes_tiers_and_user_info(fake_tws: FakeTW
     got = await asyncio.wait_for(codes, TIMEOUT)
     assert [(c.accountID, c.familyCodeStr) for c in got] == [(fake_tws.accounts[0], "")]
     assert await asyncio.wait_for(tiers, TIMEOUT) == (4242, [])
-    # ib_async 2.1's userInfo ends the request without the white-branding id (default []).
+    # ib_async 2.1's userInfo ends the request without the white-branding id (default []);
+    # the id itself (the fake's announcement) is pytest_tws/fake/identity.py's, tested there.
     assert await ib.reqUserInfoAsync() == []

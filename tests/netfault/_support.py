@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import threading
 import time
@@ -106,21 +108,67 @@ class OneShotServer:
             self._listener.close()
 
 
+def worker_namespace(tag: str) -> str:
+    """A proxy-name prefix for this process: xdist worker id and pid.
+
+    Every test helper names its proxies with one, and deletes only those, so xdist workers
+    (and other sessions) can share one real toxiproxy-server.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{tag}{worker}-{os.getpid()}-"
+
+
 @dataclass
 class ToxiproxyApi:
-    """A small HTTP client for one Toxiproxy server (embedded or real)."""
+    """A small HTTP client for one Toxiproxy server (embedded or real).
+
+    Proxy names are namespaced per process (`worker_namespace`): a test says ``"p"`` and the
+    server sees ``"<ns>p"``, in paths and in the ``name`` of POST /proxies and /populate
+    bodies; response bodies have the prefix taken out again, and ``GET /proxies`` lists only
+    this namespace's proxies. Empty names are sent as they are (the server must reject them).
+    """
 
     kind: str
     url: str
     session: requests.Session = field(default_factory=requests.Session)
+    ns: str = field(default_factory=lambda: worker_namespace("t"))
 
     def __post_init__(self) -> None:
         # Never route 127.0.0.1 through an HTTP_PROXY from the environment.
         self.session.trust_env = False
 
+    def _name(self, name: object) -> object:
+        return f"{self.ns}{name}" if isinstance(name, str) and name else name
+
+    def _outgoing(self, method: str, path: str, kwargs: dict[str, Any]) -> str:
+        parts = path.split("/")
+        if len(parts) > 2 and parts[1] == "proxies":
+            parts[2] = str(self._name(parts[2]))
+        body = kwargs.get("json")
+        if method == "POST" and path == "/proxies" and isinstance(body, dict) and "name" in body:
+            kwargs["json"] = {**body, "name": self._name(body["name"])}
+        if method == "POST" and path == "/populate" and isinstance(body, list):
+            kwargs["json"] = [
+                {**entry, "name": self._name(entry["name"])}
+                if isinstance(entry, dict) and "name" in entry else entry
+                for entry in body
+            ]
+        return "/".join(parts)
+
+    def _incoming(self, method: str, path: str, response: requests.Response) -> None:
+        content = response.content
+        if method == "GET" and path == "/proxies" and response.status_code == 200:
+            listing = json.loads(content)
+            mine = {k: v for k, v in listing.items() if k.startswith(self.ns)}
+            content = json.dumps(mine, separators=(",", ":")).encode()
+        response._content = content.replace(self.ns.encode(), b"")
+
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 10)
-        return self.session.request(method, self.url + path, **kwargs)
+        sent = self._outgoing(method, path, kwargs)
+        response = self.session.request(method, self.url + sent, **kwargs)
+        self._incoming(method, path, response)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
@@ -153,5 +201,6 @@ class ToxiproxyApi:
         assert response.status_code == 204, response.text
 
     def clear(self) -> None:
+        """Delete this namespace's proxies, and only those."""
         for name in self.get("/proxies").json():
             self.delete(f"/proxies/{name}")

@@ -16,7 +16,12 @@ from toxiproxy.api import APIConsumer
 
 from pytest_tws.fake import FakeTWS
 from pytest_tws.netfault import ToxiproxyServer
-from pytest_tws.netfault.fixture import FlakyNetwork, FlakyNetworkError, ToxiproxyEndpoint
+from pytest_tws.netfault.fixture import (
+    FlakyNetwork,
+    FlakyNetworkError,
+    ToxiproxyEndpoint,
+    proxy_name,
+)
 from pytest_tws.target import TwsTarget
 from pytest_tws.waiting import expect_event, wait_until
 
@@ -171,7 +176,7 @@ def test_a_failed_enable_is_loud(flaky_network: FlakyNetwork) -> None:
 def test_a_proxy_deleted_behind_its_back_is_reported(
     flaky_network: FlakyNetwork, toxiproxy_endpoint: ToxiproxyEndpoint
 ) -> None:
-    api = ToxiproxyApi("fixture", toxiproxy_endpoint.url)
+    api = ToxiproxyApi("fixture", toxiproxy_endpoint.url, ns="")  # its real name
     try:
         assert api.delete(f"/proxies/{flaky_network.name}").status_code == 204
     finally:
@@ -236,7 +241,7 @@ def test_toxiproxy_url_is_used_as_is(
         result = pytester.runpytest(*INNER_ARGS)
         result.assert_outcomes(passed=2)
         result.stdout.fnmatch_lines(["*KIND external*"])
-        api = ToxiproxyApi("external", server.url)
+        api = ToxiproxyApi("external", server.url, ns="")  # every proxy
         assert api.get("/proxies").json() == {}
         api.session.close()
 
@@ -268,3 +273,9 @@ def test_a_toxiproxy_server_on_path_is_started_and_stopped(
     port = int(next(line.split()[-1] for line in result.outlines if "PORT" in line))
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_proxy_names_carry_the_worker_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw7")
+    first, second = proxy_name(), proxy_name()
+    assert first.startswith(f"pytest_tws_gw7_{os.getpid()}_") and first != second

@@ -294,7 +294,10 @@ def test_disable_refuses_and_enable_restores_same_port(
         round_trip(sock)
 
 
-def test_echo_survives_reset_and_churn(toxiproxy: ToxiproxyApi, echo: EchoServer) -> None:
+def test_echo_survives_reset_and_churn(
+    private_toxiproxy: ToxiproxyApi, echo: EchoServer
+) -> None:
+    toxiproxy = private_toxiproxy  # POST /reset acts on every proxy of the server
     proxy = toxiproxy.create("p", echo.address)
     with connect(proxy["listen"]) as sock:
         for i in range(20):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -12,18 +13,53 @@ from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 
 from pytest_tws.netfault.fixture import ToxiproxyEndpoint, toxiproxy_client
 
-from ._support import EchoServer, ToxiproxyApi, connect, recv_exactly, split_address
+from ._support import (
+    EchoServer,
+    ToxiproxyApi,
+    connect,
+    recv_exactly,
+    split_address,
+    worker_namespace,
+)
+
+#: toxiproxy-python talks to the server directly: the proxy name carries this worker's
+#: namespace so that workers sharing one real server never collide.
+PY = worker_namespace("py") + "py"
+
+
+@contextlib.contextmanager
+def _client_for(api: ToxiproxyApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[Toxiproxy]:
+    # APIConsumer's configuration is process-global: the fixture's helper puts it back.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    url = urlsplit(api.url)
+    assert url.hostname is not None and url.port is not None
+    with toxiproxy_client(ToxiproxyEndpoint("any", url.hostname, url.port)) as server:
+        try:
+            yield server
+        finally:
+            for name in api.session.get(f"{api.url}/proxies", timeout=10).json():
+                if name.startswith(PY):  # ours only: other workers may share the server
+                    api.session.delete(f"{api.url}/proxies/{name}", timeout=10)
 
 
 @pytest.fixture
 def client(toxiproxy: ToxiproxyApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[Toxiproxy]:
-    # APIConsumer's configuration is process-global: the fixture's helper puts it back.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    url = urlsplit(toxiproxy.url)
-    assert url.hostname is not None and url.port is not None
-    with toxiproxy_client(ToxiproxyEndpoint("any", url.hostname, url.port)) as server:
+    with _client_for(toxiproxy, monkeypatch) as server:
         yield server
+
+
+@pytest.fixture
+def private_client(
+    private_toxiproxy: ToxiproxyApi, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Toxiproxy]:
+    """For reset() and destroy_all(), which act on every proxy of the server."""
+    with _client_for(private_toxiproxy, monkeypatch) as server:
+        yield server
+
+
+def mine(client: Toxiproxy) -> set[str]:
+    return {name for name in client.proxies() if name.startswith(PY)}
 
 
 def echo_once(address: str, payload: bytes = b"hi") -> bytes:
@@ -34,23 +70,23 @@ def echo_once(address: str, payload: bytes = b"hi") -> bytes:
 
 def test_create_list_get_destroy(client: Toxiproxy, echo: EchoServer) -> None:
     assert client.running()
-    proxy = client.create(upstream=echo.address, name="py")
-    assert proxy.name == "py" and proxy.enabled is True
+    proxy = client.create(upstream=echo.address, name=PY)
+    assert proxy.name == PY and proxy.enabled is True
     assert split_address(proxy.listen)[1] > 0
     assert echo_once(proxy.listen) == b"hi"
-    assert set(client.proxies()) == {"py"}
-    assert client.get_proxy("py").listen == proxy.listen
+    assert mine(client) == {PY}
+    assert client.get_proxy(PY).listen == proxy.listen
     assert client.get_proxy("nope") is None
     with pytest.raises(ProxyExists):
-        client.create(upstream=echo.address, name="py")
+        client.create(upstream=echo.address, name=PY)
     assert client.destroy(proxy) is True
-    assert client.proxies() == {}
+    assert mine(client) == set()
     with pytest.raises(NotFound):
         proxy.destroy()
 
 
 def test_toxics_round_trip(client: Toxiproxy, echo: EchoServer) -> None:
-    proxy = client.create(upstream=echo.address, name="py")
+    proxy = client.create(upstream=echo.address, name=PY)
     assert proxy.add_toxic(type="latency", attributes={"latency": 10}) is None
     proxy.add_toxic(type="limit_data", stream="upstream", name="cap", attributes={"bytes": 5})
     toxics = proxy.toxics()
@@ -66,10 +102,10 @@ def test_toxics_round_trip(client: Toxiproxy, echo: EchoServer) -> None:
 
 
 def test_down_disables_then_enables(client: Toxiproxy, echo: EchoServer) -> None:
-    proxy = client.create(upstream=echo.address, name="py")
+    proxy = client.create(upstream=echo.address, name=PY)
     proxy.add_toxic(type="noop")
     with proxy.down():
-        assert client.get_proxy("py").enabled is False
+        assert client.get_proxy(PY).enabled is False
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(split_address(proxy.listen), timeout=5).close()
     assert proxy.enabled is True
@@ -77,12 +113,13 @@ def test_down_disables_then_enables(client: Toxiproxy, echo: EchoServer) -> None
     assert set(proxy.toxics()) == {"noop_downstream"}
 
 
-def test_reset_and_version(client: Toxiproxy, echo: EchoServer) -> None:
-    proxy = client.create(upstream=echo.address, name="py")
+def test_reset_and_version(private_client: Toxiproxy, echo: EchoServer) -> None:
+    client = private_client
+    proxy = client.create(upstream=echo.address, name=PY)
     proxy.add_toxic(type="noop")
     proxy.disable()
     assert client.reset() is True
-    assert client.get_proxy("py").enabled is True
+    assert client.get_proxy(PY).enabled is True
     assert proxy.toxics() == {}
     version = client.version()
     assert isinstance(version, bytes) and b'"version"' in version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from pytest_tws.fake import layouts
+from pytest_tws.fake import bounds, layouts
 from pytest_tws.fake.backend import STARTUP_FARMS
 from pytest_tws.fake.session import Handler, Session
 from pytest_tws.model.errors import NO_REQUEST_ID, Code, error_text
@@ -16,6 +16,7 @@ log = logging.getLogger("pytest_tws.fake")
 
 def start_api(session: Session, values: Values) -> None:
     if session.ready:
+        bounds.repeated_start_api(session, values["clientId"])
         return
     client_id = values["clientId"]
     backend = session.backend

@@ -1,5 +1,6 @@
 """Reference requests: matching symbols, market rules, SMART components, depth exchanges,
-family codes, soft-dollar tiers, user info (pytest_tws.model.reference has the data)."""
+family codes, soft-dollar tiers (pytest_tws.model.reference has the data). reqUserInfo is
+pytest_tws/fake/identity.py's: the fake announces itself there."""
 
 from __future__ import annotations
 
@@ -54,10 +55,6 @@ def req_soft_dollar_tiers(session: Session, values: Values) -> None:
     session.send(Message(schemas.SOFT_DOLLAR_TIERS, {"reqId": values["reqId"], "tiers": []}))
 
 
-def req_user_info(session: Session, values: Values) -> None:
-    session.send(Message(schemas.USER_INFO, {"reqId": values["reqId"], "whiteBrandingId": ""}))
-
-
 HANDLERS: dict[In, Handler] = {
     In.REQ_MATCHING_SYMBOLS: req_matching_symbols,
     In.REQ_MARKET_RULE: req_market_rule,
@@ -65,5 +62,4 @@ HANDLERS: dict[In, Handler] = {
     In.REQ_MKT_DEPTH_EXCHANGES: req_mkt_depth_exchanges,
     In.REQ_FAMILY_CODES: req_family_codes,
     In.REQ_SOFT_DOLLAR_TIERS: req_soft_dollar_tiers,
-    In.REQ_USER_INFO: req_user_info,
 }
