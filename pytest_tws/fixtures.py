@@ -98,7 +98,8 @@ def _fake_tws_server(tws_settings: TwsSettings) -> Iterator[FakeTWS]:
     if tws_settings.is_paper:
         pytest.skip("needs the fake TWS (fake_tws), and this run is --tws=paper")
     accounts = (tws_settings.account or DEFAULT_ACCOUNT,)
-    with FakeTWS(accounts=accounts, seed=tws_settings.seed) as tws:
+    with FakeTWS(accounts=accounts, seed=tws_settings.seed,
+                 catalog=tws_settings.catalog or None) as tws:
         yield tws
 
 

@@ -75,6 +75,13 @@ def _text(text: str) -> str:
     return text.strip()
 
 
+def _catalog_file(text: str) -> str:
+    path = text.strip()
+    if not os.path.isfile(path):
+        raise ValueError(f"catalog file {path!r} does not exist")
+    return path
+
+
 @dataclass(frozen=True)
 class Option(Generic[T]):
     """One setting: how it is spelled on each source, and how its text is checked."""
@@ -107,6 +114,8 @@ OPTIONS: tuple[Option[Any], ...] = (
            "account to use (must be a paper account, D...); default: the first managed one"),
     Option("seed", "--tws-seed", "PYTEST_TWS_SEED", "tws_seed", 0, _seed,
            "seed of the fake's prices, fills and ids"),
+    Option("catalog", "--tws-catalog", "PYTEST_TWS_CATALOG", "tws_catalog", "", _catalog_file,
+           "JSON file of instruments the fake lists besides its own (see FakeTWS(catalog=))"),
     Option("timeout", "--tws-timeout", "PYTEST_TWS_TIMEOUT", "tws_timeout",
            DEFAULT_TEST_TIMEOUT, _timeout,
            "seconds a test using the plugin's fixtures may take before it fails (0: no "
@@ -126,6 +135,7 @@ class TwsSettings:
     seed: int
     sources: Mapping[str, str]
     timeout: float = DEFAULT_TEST_TIMEOUT
+    catalog: str = ""
 
     @property
     def is_paper(self) -> bool:

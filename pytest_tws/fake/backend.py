@@ -24,6 +24,8 @@ from pytest_tws.fake.transcript import Transcript
 from pytest_tws.model.broker import Broker
 from pytest_tws.model.catalog import Catalog
 from pytest_tws.model.contracts import ContractSpec
+from pytest_tws.model.instruments import Universe
+from pytest_tws.model.instruments import load as load_universe
 from tws_core.clock import Clock
 
 if TYPE_CHECKING:
@@ -76,8 +78,11 @@ class Backend:
         clock: Clock,
         wall_monotonic: Callable[[], float],
         limits: Limits | None = None,
+        universe: Universe | None = None,
     ) -> None:
         self.account_names = tuple(accounts)
+        self.universe = universe if universe is not None else load_universe()
+        """the instruments every rebuild starts from (built-in plus a user's catalog file)"""
         self.seed = seed
         self.clock = clock
         self.wall_monotonic = wall_monotonic
@@ -102,7 +107,7 @@ class Backend:
         """Fresh broker state, as if a new paper account had just logged in."""
         self.rng = random.Random(self.seed)
         self.broker = Broker(self.account_names)
-        self.catalog = Catalog(self.today())
+        self.catalog = Catalog(self.today, universe=self.universe)
         self.extensions = {}
         self.market = build_simulator(self.catalog, self.seed, self.now())
         """the seeded market simulator (pytest_tws.model.market), one per rebuild"""

@@ -77,7 +77,8 @@ def output_unread(session: Session, buffered: int) -> None:
 
 
 def repeated_start_api(session: Session, client_id: int) -> None:
-    """A second startApi on a connection that already has one: logged and recorded."""
+    """A second startApi (asking for `client_id`) on a connection that already has one:
+    logged and recorded."""
     detail = (f"startApi again (clientId {client_id}) on a connection already started as "
               f"clientId {session.client_id}; ignored, the connection keeps its clientId")
     log.warning("client %s (%s): %s", session.client_id, session.peer, detail)

@@ -13,21 +13,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_tws.wire.messages import In, Out
+from pytest_tws.wire.messages import In
+from pytest_tws.wire.schema import Message
+from pytest_tws.wire.schemas.reference import USER_INFO
 
 if TYPE_CHECKING:
     from pytest_tws.fake.session import Handler, Session
-    from pytest_tws.wire.fields import FieldReader
+    from pytest_tws.wire.schema import Values
 
 __all__ = ["FAKE_BRANDING_ID", "HANDLERS"]
 
 FAKE_BRANDING_ID = "pytest-tws-fake"
 
 
-def req_user_info(session: Session, r: FieldReader) -> None:
-    req_id = r.read_int("reqId")
+def req_user_info(session: Session, values: Values) -> None:
+    # decoded by pytest_tws.wire.schemas.reference.REQ_USER_INFO
     branding = FAKE_BRANDING_ID if session.backend.announce else ""
-    session.send([int(Out.USER_INFO), req_id, branding])
+    session.send(Message(USER_INFO, {"reqId": values["reqId"], "whiteBrandingId": branding}))
 
 
 HANDLERS: dict[In, Handler] = {In.REQ_USER_INFO: req_user_info}

@@ -23,11 +23,6 @@ from pytest_tws.wire.schemas.connection import CURRENT_TIME, ERR_MSG, MANAGED_AC
 
 Fields = list[FieldValue]
 
-#: contractData's aggGroup as TWS reports it (1 for stocks, 2 for options) and the suggested
-#: size increment of a stock (a round lot)
-STOCK_AGG_GROUP = 1
-OPTION_AGG_GROUP = 2
-STOCK_SUGGESTED_SIZE = 100
 #: messages that repeat at every connect (account values, the accounts list, ends) are made
 #: once: one Message, so one encoding, per distinct content (Message.fields keeps it)
 _REPEATED_ROWS = 4096
@@ -69,15 +64,12 @@ def current_time(epoch_seconds: int) -> Message:
 
 
 def contract_details_values(req_id: int, spec: ContractSpec, today: date) -> dict[str, Any]:
-    """contractData's values for `spec` (ibapi's ContractDetails names)."""
-    if spec.is_option:
+    """contractData's values for `spec` (ibapi's ContractDetails names). Every detail is the
+    spec's own (the catalog fills hours per exchange, contractMonth, sizes); `today` only
+    for specs built without hours."""
+    trading, liquid = spec.trading_hours, spec.liquid_hours
+    if not trading:
         trading = liquid = hours_string(today, 7, "0930", "1600")
-        contract_month = spec.last_trade_date[:6]
-    else:
-        trading = hours_string(today, 7, "0400", "2000")
-        liquid = hours_string(today, 7, "0930", "1600")
-        contract_month = ""
-    stock = spec.sec_type == "STK"
     return {
         "reqId": req_id,
         "contract": {
@@ -89,18 +81,20 @@ def contract_details_values(req_id: int, spec: ContractSpec, today: date) -> dic
             "conId": spec.con_id, "multiplier": spec.multiplier,
             "primaryExchange": spec.primary_exchange,
         },
-        "marketName": spec.trading_class or spec.symbol, "minTick": spec.min_tick,
-        "orderTypes": spec.order_types, "validExchanges": spec.valid_exchanges,
-        "priceMagnifier": 1, "underConId": spec.under_con_id, "longName": spec.long_name,
-        "contractMonth": contract_month, "industry": spec.industry, "category": spec.category,
-        "subcategory": spec.subcategory, "timeZoneId": spec.time_zone_id,
-        "tradingHours": trading, "liquidHours": liquid,
+        "marketName": spec.market_name or spec.trading_class or spec.symbol,
+        "minTick": spec.min_tick, "orderTypes": spec.order_types,
+        "validExchanges": spec.valid_exchanges, "priceMagnifier": spec.price_magnifier,
+        "underConId": spec.under_con_id, "longName": spec.long_name,
+        "contractMonth": spec.contract_month, "industry": spec.industry,
+        "category": spec.category, "subcategory": spec.subcategory,
+        "timeZoneId": spec.time_zone_id, "tradingHours": trading, "liquidHours": liquid,
         "secIdList": [{"tag": tag, "value": value} for tag, value in spec.sec_ids],
-        "aggGroup": STOCK_AGG_GROUP if stock else OPTION_AGG_GROUP,
-        "underSymbol": spec.under_symbol, "underSecType": spec.under_sec_type,
-        "marketRuleIds": spec.market_rule_ids, "realExpirationDate": spec.last_trade_date,
-        "stockType": spec.stock_type, "minSize": 1, "sizeIncrement": 1,
-        "suggestedSizeIncrement": STOCK_SUGGESTED_SIZE if stock else 1,
+        "aggGroup": spec.agg_group, "underSymbol": spec.under_symbol,
+        "underSecType": spec.under_sec_type, "marketRuleIds": spec.market_rule_ids,
+        "realExpirationDate": spec.real_expiration_date or spec.last_trade_date,
+        "stockType": spec.stock_type, "minSize": _size(spec.min_size),
+        "sizeIncrement": _size(spec.size_increment),
+        "suggestedSizeIncrement": _size(spec.suggested_size_increment),
     }
 
 

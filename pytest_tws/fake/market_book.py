@@ -41,8 +41,8 @@ class Line:
     @property
     def symbols(self) -> set[str]:
         if self.legs:
-            return {leg.spec.under_symbol or leg.spec.symbol for leg in self.legs}
-        return {self.spec.under_symbol or self.spec.symbol}
+            return {leg.spec.sim_key for leg in self.legs}
+        return {self.spec.sim_key}
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class MarketBook:
         picture = cache.get(key) if cache is not None else None
         if picture is None:
             q = self.quote(line, cache)
-            symbol = line.spec.under_symbol or line.spec.symbol
+            symbol = line.spec.sim_key
             market = self.backend.market
             vol = market.volatility(symbol) if market.has_underlying(symbol) else 0.0
             now_epoch = int(self.backend.now().timestamp())

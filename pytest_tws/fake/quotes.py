@@ -12,7 +12,13 @@ from datetime import date, datetime, time, timedelta
 from pytest_tws.model.calendar_us import EASTERN
 from pytest_tws.model.catalog import Catalog
 from pytest_tws.model.contracts import ContractSpec
-from pytest_tws.model.market import DEFAULT_UNDERLYINGS, MarketSimulator, OptionQuote, Quote
+from pytest_tws.model.market import MarketSimulator, OptionQuote, Quote
+from pytest_tws.model.price_processes import (
+    CRYPTO_SIZE_UNIT,
+    QUOTED_DIRECTLY,
+    WITHOUT_BOOK,
+    price_processes,
+)
 
 #: Sessions roll (previous close := last, volume 0) at the start of US pre-market trading.
 SESSION_ROLL = time(4, 0)
@@ -30,14 +36,10 @@ def build_simulator(catalog: Catalog, seed: int, start: datetime) -> MarketSimul
     market = MarketSimulator(
         seed=seed, start=start.timestamp(), defaults=False, session_start=session_start
     )
-    for underlying in catalog.underlyings:
-        known = DEFAULT_UNDERLYINGS.get(underlying.symbol)
-        market.add_underlying(
-            underlying.symbol,
-            underlying.reference_price,
-            underlying.volatility,
-            dividend_yield=known.dividend_yield if known is not None else 0.0,
-        )
+    for process in price_processes(catalog):
+        market.add_underlying(process.key, process.price, process.vol, process.tick,
+                              dividend_yield=process.dividend_yield, lot=process.lot,
+                              liquid=process.liquid)
     return market
 
 
@@ -48,9 +50,10 @@ class SpecQuote:
     bid: float
     ask: float
     last: float
-    bid_size: int
-    ask_size: int
-    last_size: int
+    bid_size: float
+    ask_size: float
+    last_size: float
+    """shares, contracts, base-currency units, or (fractional) coins"""
     stock: Quote | None = None
     option: OptionQuote | None = None
 
@@ -73,12 +76,18 @@ def quote_spec(market: MarketSimulator, spec: ContractSpec, now: datetime) -> Sp
         UnknownSymbolError: the underlying is not simulated.
         ValueError: a security type other than STK or OPT.
     """
-    if spec.sec_type == "STK":
-        q = market.quote(spec.symbol)
+    if spec.sec_type in QUOTED_DIRECTLY:
+        q = market.quote(spec.sim_key)
+        if spec.sec_type in WITHOUT_BOOK:
+            return SpecQuote(0.0, 0.0, q.last, 0, 0, 0, stock=q)
+        if spec.sec_type == "CRYPTO":
+            unit = CRYPTO_SIZE_UNIT
+            return SpecQuote(q.bid, q.ask, q.last, round(q.bid_size * unit, 8),
+                             round(q.ask_size * unit, 8), round(q.last_size * unit, 8), stock=q)
         return SpecQuote(q.bid, q.ask, q.last, q.bid_size, q.ask_size, q.last_size, stock=q)
-    if spec.sec_type == "OPT":
+    if spec.sec_type in ("OPT", "FOP"):
         o = market.option_quote(
-            spec.under_symbol or spec.symbol,
+            spec.sim_key,
             option_expiry(spec),
             spec.strike,
             spec.right,
@@ -100,7 +109,8 @@ def combine(legs: list[tuple[ComboLeg, SpecQuote]]) -> SpecQuote:
     """A combo's book from its legs': buying it buys the BUY legs at their ask and sells the
     SELL legs at their bid; its size is what the thinnest leg allows."""
     bid = ask = last = 0.0
-    bid_size = ask_size = 10**9
+    bid_size: float = 10**9
+    ask_size: float = 10**9
     for leg, q in legs:
         if leg.action.upper() == "BUY":
             bid += leg.ratio * q.bid

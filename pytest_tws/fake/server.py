@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from pytest_tws.clock import VirtualClock
 from pytest_tws.fake import identity
 from pytest_tws.fake.backend import Backend, Limits
+from pytest_tws.fake.catalog_control import CatalogControl
 from pytest_tws.fake.controls import FaultControl, OrderControl
 from pytest_tws.fake.faults import Faults, planned_failure_guard
 from pytest_tws.fake.guards import Guard
@@ -31,6 +33,7 @@ from pytest_tws.fake.session import Session
 from pytest_tws.fake.transcript import Frame, ServerFailure, Transcript
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.model.broker import Broker
+from pytest_tws.model.instruments import load as load_universe
 from pytest_tws.model.orders import Execution
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.protobuf import PROTOBUF_MAX_VERSION
@@ -65,6 +68,10 @@ class FakeTWS:
     restarts daily at 23:45 New York time, IBKR's nightly reset at 00:15) by itself as the
     clock passes those times; on the system clock only when ``restart_window`` is given.
 
+    ``catalog=PATH`` adds the instruments of a JSON file shaped like the built-in
+    ``pytest_tws/model/data/instruments.json`` (or replaces them: ``"replaceBuiltin": true``);
+    ``tws.catalog.add_stock(...)`` and friends add one at a time (see CatalogControl).
+
     ``read_only=True`` acts as TWS with "Read-Only API" checked: order requests (and reqIds)
     are answered with error 321 "…The API interface is currently in Read-Only mode."
     ``announce=False`` hides that this is the fake from ``reqUserInfo`` (`pytest-tws doctor`).
@@ -87,6 +94,7 @@ class FakeTWS:
         limits: Limits | None = None,
         restart_window: RestartWindow | None = None,
         read_only: bool = False,
+        catalog: str | os.PathLike[str] | None = None,
         announce: bool = True,
         max_server_version: int = PROTOBUF_MAX_VERSION,
     ) -> None:
@@ -106,6 +114,7 @@ class FakeTWS:
             self.clock,
             time.monotonic,
             dataclasses.replace(self._initial_limits),
+            load_universe(catalog),
         )
         self._backend.read_only = read_only
         self._backend.announce = announce
@@ -280,6 +289,12 @@ class FakeTWS:
         """The simulated market: `set_price`, `move`, `halt`, `set_volatility`,
         `set_tick_rate`, `deny_permissions`, and the live `subscriptions`."""
         return MarketControl(self._backend, self.call)
+
+    @property
+    def catalog(self) -> CatalogControl:
+        """The instruments: `add_stock`, `add_index`, `add_future`, `add_option_chain`,
+        `add_forex`, `add_crypto`, `find`. Additions last until the next `reset()`."""
+        return CatalogControl(self)
 
     @property
     def orders(self) -> OrderControl:

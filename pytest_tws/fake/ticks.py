@@ -17,6 +17,7 @@ from pytest_tws.fake.layouts import Payload
 from pytest_tws.fake.quotes import SpecQuote
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.options import OptionComputation
+from pytest_tws.model.price_processes import WITHOUT_BOOK
 
 
 class TickType(IntEnum):
@@ -102,11 +103,10 @@ def picture(
 
     A missing bid shows as -1 with size 0, as TWS sends it; a combo's bid may be negative.
     """
-    p: Picture = {
-        TickType.BID: (q.bid if q.bid > 0 or combo else -1.0, q.bid_size),
-        TickType.ASK: (q.ask, q.ask_size),
-        TickType.LAST: (q.last, q.last_size),
-    }
+    p: Picture = {TickType.LAST: (q.last, q.last_size)}
+    if spec.sec_type not in WITHOUT_BOOK:  # an index has a value, not bids and asks
+        p[TickType.BID] = (q.bid if q.bid > 0 or combo else -1.0, q.bid_size)
+        p[TickType.ASK] = (q.ask, q.ask_size)
     if q.stock is not None:
         s = q.stock
         p.update({TickType.HIGH: s.high, TickType.LOW: s.low, TickType.CLOSE: s.close,

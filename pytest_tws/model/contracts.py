@@ -58,13 +58,42 @@ class ContractSpec:
     trading_hours: str = ""
     liquid_hours: str = ""
     sec_ids: tuple[tuple[str, str], ...] = field(default=())
+    price_magnifier: int = 1
+    agg_group: int = 1
+    market_name: str = ""
+    contract_month: str = ""
+    real_expiration_date: str = ""
+    last_trade_time: str = ""
+    min_size: float = 1.0
+    size_increment: float = 1.0
+    suggested_size_increment: float = 100.0
+    derivative_sec_types: tuple[str, ...] = ()
+    """what reqMatchingSymbols lists as derived from it (OPT, WAR, FUT, FOP…)"""
+    market_key: str = ""
+    """the simulator's name for its price process ("" = the underlying's symbol)"""
 
     @property
     def is_option(self) -> bool:
         return self.sec_type in ("OPT", "FOP")
 
+    @property
+    def isin(self) -> str:
+        return dict(self.sec_ids).get("ISIN", "")
+
+    @property
+    def sim_key(self) -> str:
+        """The simulated price process this contract is quoted from."""
+        return self.market_key or self.under_symbol or self.symbol
+
+    @property
+    def smart_routable(self) -> bool:
+        return "SMART" in self.valid_exchanges.split(",")
+
     def with_exchange(self, exchange: str) -> ContractSpec:
-        """The same contract as reported for a request routed to `exchange`."""
+        """The same contract as reported for a request routed to `exchange`; a contract that
+        SMART does not route (futures, forex, crypto) keeps its own exchange for "SMART"."""
+        if exchange == self.exchange or (exchange == "SMART" and not self.smart_routable):
+            return self
         return replace(self, exchange=exchange)
 
 
@@ -110,7 +139,7 @@ class ContractQuery:
             return False
         if self.primary_exchange and self.primary_exchange != spec.primary_exchange:
             return False
-        if self.exchange and self.exchange not in ("SMART", spec.primary_exchange):
+        if self.exchange and self.exchange not in (spec.primary_exchange, spec.exchange):
             return self.exchange in spec.valid_exchanges.split(",")
         return not self.sec_id or (self.sec_id_type, self.sec_id) in spec.sec_ids
 

@@ -21,6 +21,14 @@ STOCK_PER_SHARE = 0.005
 STOCK_MIN_PER_ORDER = 1.00
 STOCK_MAX_FRACTION = 0.01
 OPTION_MIN_PER_ORDER = 1.00
+# IBKR Pro fixed rates for the other classes (interactivebrokers.com commissions pages):
+FUTURE_PER_CONTRACT = 0.85
+FOREX_RATE = 0.00002  # 0.20 basis points of the trade value
+FOREX_MIN_PER_ORDER = 2.00
+CRYPTO_RATE = 0.0018  # 0.18 % of the trade value (PAXOS)
+CRYPTO_MIN_PER_ORDER = 1.75
+_MINIMUMS = {"CASH": FOREX_MIN_PER_ORDER, "CRYPTO": CRYPTO_MIN_PER_ORDER, "FUT": 0.0,
+             "FOP": 0.0}
 
 
 class FillPolicy(str, Enum):
@@ -152,7 +160,13 @@ def commissions(
     fees: list[float] = []
     for spec, quantity, price in executions:
         quantity = abs(quantity)
-        if spec.is_option:
+        if spec.sec_type in ("FUT", "FOP"):
+            fee = FUTURE_PER_CONTRACT * quantity
+        elif spec.sec_type == "CASH":
+            fee = FOREX_RATE * quantity * abs(price)
+        elif spec.sec_type == "CRYPTO":
+            fee = CRYPTO_RATE * quantity * abs(price)
+        elif spec.is_option:
             fee = option_rate(abs(price)) * quantity
         else:
             fee = STOCK_PER_SHARE * quantity
@@ -162,6 +176,8 @@ def commissions(
         fees.append(fee)
     minimum = OPTION_MIN_PER_ORDER if any(s.is_option for s, _, _ in executions) else (
         STOCK_MIN_PER_ORDER)
+    if executions:
+        minimum = _MINIMUMS.get(executions[0][0].sec_type, minimum)
     shortfall = minimum - charged_on_order - sum(fees)
     if fees and shortfall > 0:
         fees[0] += shortfall

@@ -11,8 +11,15 @@ from pytest_tws.wire.messages import In, Out
 from pytest_tws.wire.schemas import REQUESTS, RESPONSES
 from pytest_tws.wire.versions import (
     MIN_SERVER_VER_CASH_QTY,
+    MIN_SERVER_VER_MARKET_RULES,
     MIN_SERVER_VER_MODELS_SUPPORT,
+    MIN_SERVER_VER_REQ_FAMILY_CODES,
+    MIN_SERVER_VER_REQ_MATCHING_SYMBOLS,
+    MIN_SERVER_VER_REQ_MKT_DEPTH_EXCHANGES,
+    MIN_SERVER_VER_REQ_SMART_COMPONENTS,
     MIN_SERVER_VER_SEC_DEF_OPT_PARAMS_REQ,
+    MIN_SERVER_VER_SOFT_DOLLAR_TIER,
+    MIN_SERVER_VER_USER_INFO,
 )
 from tests.docs.test_coverage_doc import load_script
 from tests.oracle.clients import CLIENT_RANGES, TEXT_VERSIONS
@@ -59,6 +66,19 @@ FIRST_SENDABLE = {
 }
 
 
+#: Requests that exist only from a server version on (every client's EClient gates them; a TWS
+#: below it does not know the message): nothing below to prove.
+MESSAGE_SINCE = {
+    In.REQ_SOFT_DOLLAR_TIERS: MIN_SERVER_VER_SOFT_DOLLAR_TIER,
+    In.REQ_FAMILY_CODES: MIN_SERVER_VER_REQ_FAMILY_CODES,
+    In.REQ_MATCHING_SYMBOLS: MIN_SERVER_VER_REQ_MATCHING_SYMBOLS,
+    In.REQ_MKT_DEPTH_EXCHANGES: MIN_SERVER_VER_REQ_MKT_DEPTH_EXCHANGES,
+    In.REQ_SMART_COMPONENTS: MIN_SERVER_VER_REQ_SMART_COMPONENTS,
+    In.REQ_MARKET_RULE: MIN_SERVER_VER_MARKET_RULES,
+    In.REQ_USER_INFO: MIN_SERVER_VER_USER_INFO,
+}
+
+
 def test_every_message_with_a_schema_is_proven_at_every_listed_version_of_each_client(
     proven: ModuleType,
 ) -> None:
@@ -70,6 +90,8 @@ def test_every_message_with_a_schema_is_proven_at_every_listed_version_of_each_c
         by_client = found.get(proven.key(message), {})
         for client, (low, high) in CLIENT_RANGES.items():
             low = max(low, FIRST_SENDABLE.get((message, client), low))
+            if isinstance(message, In):
+                low = max(low, MESSAGE_SINCE.get(message, low))
             wanted = {v for v in TEXT_VERSIONS if low <= v <= high}
             left = wanted - by_client.get(client, frozenset())
             if left:

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from pytest_tws.model.calendar_us import is_trading_day, market_holidays
-from pytest_tws.model.catalog import Catalog, occ_local_symbol, option_con_id
+from pytest_tws.model.catalog import DEFAULT_UNDERLYINGS, Catalog, occ_local_symbol, option_con_id
 from pytest_tws.model.contracts import ContractQuery
 
 TODAY = date(2026, 11, 25)
@@ -17,10 +17,13 @@ def catalog() -> Catalog:
     return Catalog(TODAY)
 
 
-def test_a_dozen_liquid_underlyings_with_real_con_ids(catalog: Catalog):
-    con_ids = {u.symbol: u.con_id for u in catalog.underlyings}
-    assert len(con_ids) == 12
+def test_the_original_dozen_keep_their_real_con_ids(catalog: Catalog):
+    con_ids = {u.symbol: u.con_id for u in catalog.underlyings if not u.listing_of}
+    assert len(con_ids) > 100
     assert con_ids["SPY"] == 756733 and con_ids["AAPL"] == 265598 and con_ids["MSFT"] == 272093
+    assert [u.symbol for u in DEFAULT_UNDERLYINGS] == [
+        "SPY", "QQQ", "IWM", "DIA", "AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "TSLA",
+        "AMD"]
 
 
 def test_expirations_are_future_trading_days_with_weeklies_and_monthlies(catalog: Catalog):

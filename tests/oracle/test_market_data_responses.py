@@ -93,7 +93,8 @@ def computations(draw: Any) -> OptionComputation:
         tick_type=TickType.MODEL_OPTION, implied_vol=draw(maybe),
         delta=draw(st.one_of(st.none(), st.floats(-1, 1))),
         opt_price=draw(maybe), pv_dividend=draw(maybe), gamma=draw(maybe), vega=draw(maybe),
-        # a theta of exactly -2 is TWS's own "not computed" marker: ambiguous on the wire
+        # -2 is TWS's "not computed" marker: a theta of exactly -2.0 cannot be sent (ibapi
+        # reads it back as None), so the strategy leaves it out.
         theta=draw(st.one_of(st.none(), prices.filter(lambda x: x != ml.NO_GREEK))),
         und_price=draw(maybe),
     )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pytest_tws.fake.handlers import account, connection, contracts, market_data, orders
+from pytest_tws.fake.handlers import (
+    account,
+    connection,
+    contracts,
+    market_data,
+    orders,
+    reference,
+)
 from pytest_tws.fake.session import Handler
 from pytest_tws.wire.messages import In
 
@@ -21,5 +28,5 @@ def _merge(*tables: Mapping[In, Handler]) -> dict[In, Handler]:
 
 HANDLERS: dict[In, Handler] = _merge(
     connection.HANDLERS, account.HANDLERS, contracts.HANDLERS, orders.HANDLERS,
-    market_data.HANDLERS,
+    market_data.HANDLERS, reference.HANDLERS,
 )

@@ -23,6 +23,7 @@ from pytest_tws.model.contracts import ContractQuery, ContractSpec
 from pytest_tws.model.errors import Code, TwsError, error_text
 from pytest_tws.model.market import UnknownSymbolError
 from pytest_tws.model.orders import BAG_CON_ID
+from pytest_tws.model.price_processes import AROUND_THE_CLOCK
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.schema import Values
 from pytest_tws.wire.schemas.market_data import DELAYED, FROZEN, LIVE
@@ -139,9 +140,9 @@ def _history_price(backend: Backend, spec: ContractSpec | None, query: ContractQ
         base = 1.08 if query.symbol.upper() == "EUR" else 1.0
         return base, 0.08, 0.00005
     q = backend.quote(spec)
-    symbol = spec.under_symbol or spec.symbol
+    symbol = spec.sim_key
     vol = backend.market.volatility(symbol)
-    return q.mid, vol, 0.01
+    return q.mid, vol, spec.min_tick
 
 
 def req_historical_data(session: Session, values: Values) -> None:
@@ -166,7 +167,9 @@ def req_historical_data(session: Session, values: Values) -> None:
     ):
         raise TwsError(Code.HISTORICAL_PACING, req_id=req_id)
     forex = query.sec_type == "CASH"
-    spec = None if forex else _resolve(backend, query, req_id)
+    # A pair the catalog lists is priced from its own process; any other pair is made up.
+    pairs = backend.catalog.find(query) if forex else []
+    spec = (pairs[0] if len(pairs) == 1 else None) if forex else _resolve(backend, query, req_id)
     try:
         bar_seconds = history.parse_bar_size(bar_size)
         seconds = history.parse_duration(duration)
@@ -182,7 +185,7 @@ def req_historical_data(session: Session, values: Values) -> None:
     request = history.BarRequest(
         symbol=query.symbol or str(query.con_id), end=end, duration=seconds,
         bar_seconds=bar_seconds, use_rth=use_rth, format_date=format_date,
-        around_the_clock=forex,
+        around_the_clock=forex or (spec is not None and spec.sec_type in AROUND_THE_CLOCK),
     )
     bars = history.make_bars(request, price, vol, backend.seed, tick)
     start = end.timestamp() - seconds

@@ -18,9 +18,11 @@ from pytest_tws.wire.schemas import (
     market_data,
     order_messages,
     orders,
+    reference,
 )
 
-_AREAS = (connection, account, contracts, history, market_data, orders, order_messages)
+_AREAS = (connection, account, contracts, history, market_data, orders, order_messages,
+          reference)
 
 
 def _table(schemas: Iterable[Schema]) -> dict[int, Schema]:
