@@ -14,12 +14,12 @@ from collections.abc import Generator
 import pytest
 
 from pytest_tws.fake import FakeTWS
-from pytest_tws.fake.describe import describe_request
+from pytest_tws.fake.describe import POSITIONAL, describe_request, describe_response
 from pytest_tws.fake.received import format_fields
 from pytest_tws.fake.summary import state_summary
 from pytest_tws.fake.transcript import Fold, Frame
 from pytest_tws.wire.fields import UNSET_INTEGER
-from pytest_tws.wire.messages import In
+from pytest_tws.wire.messages import In, Out
 
 __all__ = ["FAKE_KEY", "SECTION", "render_report", "report_enabled"]
 
@@ -38,11 +38,10 @@ TICKS = frozenset({
     "TICK_REQ_PARAMS", "TICK_SNAPSHOT_END", "TICK_BY_TICK", "MARKET_DATA_TYPE",
 })
 _RUN_MIN = 3
-#: describe_request's key prefix for fields it cannot name yet
-POSITIONAL = "field_"
 _UNSET_DOUBLE_TEXT = "1.7976931348623157E308"
 _UNSET_INT_TEXT = str(UNSET_INTEGER)
 _IN_BY_TEXT = {str(int(m)): m for m in In}
+_OUT_BY_TEXT = {str(int(m)): m for m in Out}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,8 +86,16 @@ def _request_line(frame: Frame, server_version: int) -> str:
     return f">> client {who} {message_id.name} {text}".rstrip()
 
 
-def _answer_line(frame: Frame) -> str:
-    """An outgoing frame, TWS's "unset" numbers shown as such."""
+def _answer_line(frame: Frame, server_version: int = 178) -> str:
+    """An outgoing frame by field name where its schema names it; otherwise as sent, TWS's
+    "unset" numbers shown as such."""
+    message_id = _OUT_BY_TEXT.get(frame.fields[0]) if frame.fields else None
+    if message_id is not None and not frame.label:
+        fields = describe_response(int(message_id), list(frame.fields), server_version)
+        named = {k: v for k, v in fields.items() if not k.startswith(POSITIONAL)}
+        if named and len(named) == len(fields):
+            who = "-" if frame.client_id is None else str(frame.client_id)
+            return f"<< client {who} {message_id.name} {format_fields(named)}".rstrip()
     return str(frame).replace(_UNSET_DOUBLE_TEXT, "UNSET").replace(_UNSET_INT_TEXT, "UNSET")
 
 
@@ -109,7 +116,7 @@ def frame_lines(tws: FakeTWS, server_version: int = 178) -> list[str]:
             lines.append(f"<< client {run[0].client_id} {len(run)} market-data messages "
                          f"({names})")
         else:
-            lines.extend(_answer_line(f) for f in run)
+            lines.extend(_answer_line(f, server_version) for f in run)
         run.clear()
 
     for number, frame in numbered:
@@ -127,7 +134,7 @@ def frame_lines(tws: FakeTWS, server_version: int = 178) -> list[str]:
             continue
         flush()
         lines.append(_request_line(frame, server_version) if frame.direction == ">>"
-                     else _answer_line(frame))
+                     else _answer_line(frame, server_version))
     flush()
     if len(lines) > MAX_LINES:
         left_out = len(lines) - MAX_LINES

@@ -1,131 +1,26 @@
-"""What a request says, as a mapping of IBKR's field names: THE one place that knows request
-layouts for describing them (`FakeTWS.requests()`, `assert_received`, failure reports).
+"""What a message says, as a mapping of IBKR's field names: the one place that turns recorded
+frames into named fields (`FakeTWS.requests()`, `assert_received`, failure reports).
 
-This body is a stop-gap: a small hand mapping of the leading fields of PLACE_ORDER,
-REQ_MKT_DATA, REQ_CONTRACT_DATA and START_API at server version 178 (PROTOCOL.md §4d, the
-order ibapi's ``EClient.placeOrder`` / ``reqMktData`` / ``reqContractDetails`` / ``startApi``
-write them), and positional ``field_N`` keys for the rest. It is to be replaced by decoding
-through the wire schemas; the interface (and the names below, which are IBKR's) stays.
+It decodes through the wire schemas (pytest_tws.wire.schemas) at the version the client
+negotiated, so the names are the ones ibapi's objects use (``lmtPrice``, ``totalQuantity``,
+``whatIf``; contract fields nested under ``"contract"``). A request read from a protobuf body
+is described by the same schema's values. A message without a schema, or one that does not fit
+its layout, keeps positional ``field_N`` keys for what could not be named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from typing import Any
 
-from pytest_tws.wire.fields import UNSET_DOUBLE, UNSET_INTEGER
-from pytest_tws.wire.messages import In
+from pytest_tws.wire.fields import FieldError
+from pytest_tws.wire.messages import In, Out
+from pytest_tws.wire.schema import Schema
+from pytest_tws.wire.schemas import REQUESTS, RESPONSES
 
-__all__ = ["describe_request"]
+__all__ = ["POSITIONAL", "describe_request", "describe_response"]
 
-Value = object
-#: The hand mapping follows the layouts from this server version on (below: positional).
-_HAND_MAPPED_FROM = 157
-Convert = Callable[[str], Value]
-
-
-def _int(text: str) -> Value:
-    try:
-        value = int(text)
-    except ValueError:
-        return text
-    return None if value == UNSET_INTEGER else value
-
-
-def _float(text: str) -> Value:
-    if text == "":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return None if value >= UNSET_DOUBLE else value
-
-
-def _bool(text: str) -> Value:
-    return text not in ("", "0", "false", "False")
-
-
-def _str(text: str) -> Value:
-    return text
-
-
-#: contract fields as reqMktData and reqContractDetails write them (no secIdType/secId)
-_CONTRACT = (
-    ("conId", _int), ("symbol", _str), ("secType", _str),
-    ("lastTradeDateOrContractMonth", _str), ("strike", _float), ("right", _str),
-    ("multiplier", _str), ("exchange", _str), ("primaryExchange", _str), ("currency", _str),
-    ("localSymbol", _str), ("tradingClass", _str),
-)
-#: placeOrder's contract adds the security id
-_ORDER_CONTRACT = (*_CONTRACT, ("secIdType", _str), ("secId", _str))
-
-_ORDER_FIELDS = (
-    ("action", _str), ("totalQuantity", _float), ("orderType", _str), ("lmtPrice", _float),
-    ("auxPrice", _float), ("tif", _str), ("ocaGroup", _str), ("account", _str),
-    ("openClose", _str), ("origin", _int), ("orderRef", _str), ("transmit", _bool),
-    ("parentId", _int),
-)
-
-
-class _Reader:
-    def __init__(self, fields: Sequence[str]) -> None:
-        self.fields = fields
-        self.index = 1  # fields[0] is the message id
-
-    def take(self, names: Sequence[tuple[str, Convert]], into: dict[str, Value]) -> None:
-        for name, convert in names:
-            if self.index >= len(self.fields):
-                return
-            into[name] = convert(self.fields[self.index])
-            self.index += 1
-
-    def rest(self, into: dict[str, Value]) -> None:
-        for index in range(self.index, len(self.fields)):
-            into[f"field_{index}"] = self.fields[index]
-        self.index = len(self.fields)
-
-
-def _place_order(r: _Reader, out: dict[str, Value]) -> None:
-    r.take((("orderId", _int),), out)
-    contract: dict[str, Value] = {}
-    r.take(_ORDER_CONTRACT, contract)
-    out["contract"] = contract
-    r.take(_ORDER_FIELDS, out)
-
-
-def _req_mkt_data(r: _Reader, out: dict[str, Value]) -> None:
-    r.take((("version", _int), ("reqId", _int)), out)
-    contract: dict[str, Value] = {}
-    r.take(_CONTRACT, contract)
-    out["contract"] = contract
-    if contract.get("secType") == "BAG":
-        return  # combo legs follow: left positional
-    r.take((("deltaNeutralContract", _bool),), out)
-    if out.get("deltaNeutralContract"):
-        return
-    r.take((("genericTickList", _str), ("snapshot", _bool), ("regulatorySnapshot", _bool),
-            ("mktDataOptions", _str)), out)
-
-
-def _req_contract_data(r: _Reader, out: dict[str, Value]) -> None:
-    r.take((("version", _int), ("reqId", _int)), out)
-    contract: dict[str, Value] = {}
-    r.take(_CONTRACT, contract)
-    r.take((("includeExpired", _bool),), out)
-    r.take((("secIdType", _str), ("secId", _str)), contract)
-    out["contract"] = contract
-
-
-def _start_api(r: _Reader, out: dict[str, Value]) -> None:
-    r.take((("version", _int), ("clientId", _int), ("optionalCapabilities", _str)), out)
-
-
-_LAYOUTS: dict[In, Callable[[_Reader, dict[str, Value]], None]] = {
-    In.START_API: _start_api,
-    In.PLACE_ORDER: _place_order,
-    In.REQ_MKT_DATA: _req_mkt_data,
-    In.REQ_CONTRACT_DATA: _req_contract_data,
-}
+#: the key prefix of fields no schema names
+POSITIONAL = "field_"
 
 
 def describe_request(
@@ -139,16 +34,41 @@ def describe_request(
         server_version: The version negotiated with that client.
 
     Returns:
-        Field name -> value (ints, floats, bools where the field is one; None for an unset
-        number); fields this module cannot name yet are ``field_<index in the frame>``.
+        Field name -> value (ints, floats, bools, Decimals where the field is one; None for an
+        unset number); what cannot be named is ``field_<index in the frame>``.
     """
-    out: dict[str, Value] = {}
-    reader = _Reader(fields)
     try:
-        layout = _LAYOUTS.get(In(message_id))
+        schema = REQUESTS.get(In(message_id))
     except ValueError:
-        layout = None
-    if layout is not None and server_version >= _HAND_MAPPED_FROM:
-        layout(reader, out)
-    reader.rest(out)
-    return out
+        schema = None
+    message = getattr(fields, "message", None)
+    if schema is not None and message is not None:  # a protobuf body (ProtoFrame)
+        from pytest_tws.wire.protobuf_codec import decode_request
+
+        try:
+            return dict(decode_request(schema, fields, server_version))
+        except FieldError:
+            return {POSITIONAL + "protobuf": str(message)}
+    return _describe(schema, fields, server_version)
+
+
+def describe_response(
+    message_id: int, fields: list[str], server_version: int
+) -> dict[str, object]:
+    """An outgoing message's fields by IBKR's names, as `describe_request` does requests."""
+    try:
+        schema = RESPONSES.get(Out(message_id))
+    except ValueError:
+        schema = None
+    return _describe(schema, fields, server_version)
+
+
+def _describe(schema: Schema | None, fields: list[str], version: int) -> dict[str, Any]:
+    if schema is None:
+        return {f"{POSITIONAL}{i}": fields[i] for i in range(1, len(fields))}
+    try:
+        return schema.decode(fields, version)
+    except FieldError as exc:
+        named: dict[str, Any] = dict(getattr(exc, "partial", {}))
+        named.update({f"{POSITIONAL}{i}": fields[i] for i in range(exc.index, len(fields))})
+        return named

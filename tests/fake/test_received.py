@@ -113,7 +113,8 @@ def test_request_names(name: str, message: In) -> None:
 
 
 def test_describe_names_positional_fields_of_other_messages() -> None:
-    assert describe_request(In.REQ_CURRENT_TIME, ["49", "1"], 178) == {"field_1": "1"}
+    assert describe_request(In.REQ_SCANNER_PARAMETERS, ["24", "1"], 178) == {"field_1": "1"}
+    assert describe_request(In.REQ_CURRENT_TIME, ["49", "1"], 178) == {"version": 1}
 
 
 def test_describe_an_option_order() -> None:

@@ -130,8 +130,8 @@ def test_teardown_report_names_server_failures_and_shows_named_frames(
         "*the 'fake TWS' section*",
         "*- fake TWS -*",
         "*>> client * REQ_MARKET_DATA_TYPE one|two*",
-        "*<< client * ERR_MSG: *321*",
-        "*<< client * CURRENT_TIME: *",
+        "*<< client * ERR_MSG *errorCode=321*",
+        "*<< client * CURRENT_TIME *",
     ])
 
 

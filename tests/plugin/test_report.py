@@ -61,8 +61,8 @@ def test_a_plain_assertion_failure_explains_why_the_order_did_not_fill(
         "fake TWS at 127.0.0.1:*; this test's frames*",
         "  .. client 1*: the ib fixture's connect and startup sync (* frames folded)",
         "  >> client 1* PLACE_ORDER orderId=* symbol=SPY secType=STK*action=BUY "
-        "totalQuantity=1.0 orderType=LMT lmtPrice=490.0*",
-        "  << client 1* ORDER_STATUS: *|Submitted|*",
+        "totalQuantity=1 orderType=LMT lmtPrice=490.0*",
+        "  << client 1* ORDER_STATUS orderId=* status=Submitted filled=0 remaining=1*",
         "state of the fake now:",
         "  orders: 1 working, 0 done (fill policy 'immediate')",
         "    order * (client 1*) BUY 1 SPY STK LMT 490 DAY: Submitted, filled 0 of 1",
@@ -181,8 +181,8 @@ def test_an_unimplemented_request_is_answered_at_once_and_fails_at_teardown(
         "*unimplemented request (client *): REQ_HISTOGRAM_DATA (id 88) is not implemented*",
         "*'fake TWS' section*",
         "*- fake TWS -*",
-        "*<< client * ERR_MSG: *320|Server error when reading an API client request. "
-        "REQ_HISTOGRAM_DATA (message id 88) is not implemented by the fake TWS*",
+        "*<< client * ERR_MSG *errorCode=320 errorString=Server error when reading an API "
+        "client request. REQ_HISTOGRAM_DATA (message id 88) is not implemented by the fake TWS*",
     ])
 
 
