@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pytest_tws.clock import VirtualClock
-from pytest_tws.fake import identity
 from pytest_tws.fake.backend import Backend, Limits
 from pytest_tws.fake.catalog_control import CatalogControl
 from pytest_tws.fake.controls import FaultControl, OrderControl
+from pytest_tws.fake.dispatch import HANDLERS
 from pytest_tws.fake.faults import Faults, planned_failure_guard
 from pytest_tws.fake.guards import Guard
-from pytest_tws.fake.handlers import HANDLERS
 from pytest_tws.fake.listener import Listener
 from pytest_tws.fake.market_control import MarketControl
 from pytest_tws.fake.names import resolve_request
@@ -43,9 +42,6 @@ from tws_core.clock import Clock, RestartWindow, SystemClock
 log = logging.getLogger("pytest_tws.fake")
 
 T = TypeVar("T")
-
-#: The handler table plus the fake's own identity answer (pytest_tws/fake/identity.py).
-_HANDLERS = {**HANDLERS, **identity.HANDLERS}
 
 #: How long a control call waits for the fake's loop before giving up.
 CONTROL_TIMEOUT = 10.0
@@ -121,7 +117,7 @@ class FakeTWS:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._listener = Listener(host, port, lambda: Session(
-            self._backend, _HANDLERS, REQUEST_GUARDS, max_version=self.max_server_version))
+            self._backend, HANDLERS, REQUEST_GUARDS, max_version=self.max_server_version))
         self._faults = Faults(self._backend, self._listener)
         self._stopping: asyncio.Event | None = None
 

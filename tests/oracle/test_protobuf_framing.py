@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_tws.fake import layouts, market_layouts
-from pytest_tws.fake.handlers import HANDLERS
+from pytest_tws.fake.dispatch import HANDLERS
 from pytest_tws.wire import protobuf
 from pytest_tws.wire.framing import FrameError, FrameReader, encode_binary_frame
 from pytest_tws.wire.handshake import Handshake

@@ -1,32 +1,18 @@
-"""The fake's dispatch table: message id -> handler, merged from one module per area."""
+"""Request handlers, one module per area; the merged table is `pytest_tws.fake.dispatch`.
+
+Importing one handler module no longer imports them all (the trading desk uses the account
+handlers' feed; the fault controller the market-data pause), so nothing here imports back.
+`HANDLERS` is still importable from this package, as before.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from pytest_tws.fake.handlers import (
-    account,
-    connection,
-    contracts,
-    market_data,
-    orders,
-    reference,
-)
-from pytest_tws.fake.session import Handler
-from pytest_tws.wire.messages import In
+from typing import Any
 
 
-def _merge(*tables: Mapping[In, Handler]) -> dict[In, Handler]:
-    merged: dict[In, Handler] = {}
-    for table in tables:
-        clash = merged.keys() & table.keys()
-        if clash:
-            raise RuntimeError(f"two handlers for {sorted(m.name for m in clash)}")
-        merged.update(table)
-    return merged
+def __getattr__(name: str) -> Any:
+    if name == "HANDLERS":
+        from pytest_tws.fake.dispatch import HANDLERS
 
-
-HANDLERS: dict[In, Handler] = _merge(
-    connection.HANDLERS, account.HANDLERS, contracts.HANDLERS, orders.HANDLERS,
-    market_data.HANDLERS, reference.HANDLERS,
-)
+        return HANDLERS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
