@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from pytest_tws.fake.bounds import (
     DEFAULT_HANDSHAKE_TIMEOUT,
@@ -22,6 +21,7 @@ from pytest_tws.fake.quotes import SpecQuote, build_simulator, quote_spec
 from pytest_tws.fake.received import RequestLog
 from pytest_tws.fake.transcript import Transcript
 from pytest_tws.model.broker import Broker
+from pytest_tws.model.calendar_us import EASTERN
 from pytest_tws.model.catalog import Catalog
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.instruments import Universe
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from pytest_tws.fake.session import Session
 
 log = logging.getLogger("pytest_tws.fake")
-
-EASTERN = ZoneInfo("America/New_York")
 
 
 @dataclass

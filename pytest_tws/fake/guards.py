@@ -9,7 +9,6 @@ to answer it with an error instead of handling it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_tws.wire.messages import In
@@ -18,17 +17,24 @@ if TYPE_CHECKING:
     from pytest_tws.fake.session import Session
 
 
-@dataclass(frozen=True)
 class Request:
-    """One decoded request, as guards and handlers see it."""
+    """One decoded request, as guards and handlers see it (made for every request: a plain
+    slotted class, not a frozen dataclass, to keep that cheap)."""
 
-    message_id: In
-    fields: list[str]
-    """the raw text fields, message id first"""
-    values: dict[str, Any] | None
-    """the schema's values (IBKR field names); None for a message without a schema"""
-    req_id: int
-    """the request (or order) id the schema names, or -1"""
+    __slots__ = ("fields", "message_id", "req_id", "values")
+
+    def __init__(self, message_id: In, fields: list[str], values: dict[str, Any] | None,
+                 req_id: int) -> None:
+        self.message_id = message_id
+        self.fields = fields
+        """the raw text fields, message id first"""
+        self.values = values
+        """the schema's values (IBKR field names); None for a message without a schema"""
+        self.req_id = req_id
+        """the request (or order) id the schema names, or -1"""
+
+    def __repr__(self) -> str:
+        return f"Request({self.message_id.name}, req_id={self.req_id})"
 
 
 Guard = Callable[["Session", Request], bool]

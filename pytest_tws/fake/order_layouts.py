@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pytest_tws.fake.backend import EASTERN
+from pytest_tws.model.calendar_us import EASTERN
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.margin import WhatIf
 from pytest_tws.model.orders import Execution, Order

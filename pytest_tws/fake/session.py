@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from pytest_tws.fake import bounds
@@ -157,6 +157,22 @@ class Session(asyncio.Protocol):
             return
         self._queue(*self._codec.repeated(fields))
 
+    def send_repeated_all(self, messages: Iterable[Message]) -> None:
+        """`send_repeated` for a batch (the account rows at every connect), in one step."""
+        if self._transport is None or self.closed or self._transport.is_closing():
+            return
+        encoded = [self._codec.repeated(m) for m in messages]
+        if not encoded:
+            return
+        self.backend.transcript.record_many("<<", self.client_id, [f for f, _ in encoded])
+        if log.isEnabledFor(logging.DEBUG):
+            for fields, _ in encoded:
+                log.debug("%s", Frame("<<", self.client_id, tuple(fields), ""))
+        self._outgoing.extend(frame for _, frame in encoded)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
     def send_error(self, req_id: int, code: Code | int, text: str | None = None) -> None:
         text = text if text is not None else error_text(Code(code))
         self.send(error(req_id, int(code), text, self.backend.epoch_millis()))
@@ -249,9 +265,10 @@ class Session(asyncio.Protocol):
         handler = self._handlers.get(message_id)
         schema = REQUESTS.get(message_id)
         try:
-            values = None
-            req_id = unschemed_request_id(message_id, fields)
-            if schema is not None:
+            if schema is None:
+                values = None
+                req_id = unschemed_request_id(message_id, fields)
+            else:
                 values = decode_request(schema, fields, self.server_version)
                 req_id = schema.request_id(values, NO_REQUEST_ID)
             request = Request(message_id, fields, values, req_id)

@@ -107,6 +107,16 @@ class Transcript:
             self._frames.append((direction, client_id, fields, label))
             self._count += 1
 
+    def record_many(
+        self, direction: str, client_id: int | None, many: Sequence[Sequence[str]]
+    ) -> None:
+        """`record` for a batch of frames, under one lock."""
+        with self._lock:
+            append = self._frames.append
+            for fields in many:
+                append((direction, client_id, fields, ""))
+            self._count += len(many)
+
     @property
     def count(self) -> int:
         """Frames recorded since the last clear (also those the ring no longer holds)."""

@@ -183,9 +183,12 @@ class Codec:
 
     def message(self, message: Message) -> tuple[Sequence[str], bytes]:
         """(transcript fields, frame) of a schema message at this version."""
+        if not self.binary:
+            fields = encode_fields(message.fields(self.version))
+            return fields, encode_frame(fields)
         message_id = cast(Out, message.schema.message_id)
         threshold = protobuf.response_threshold(message_id)
-        if self.binary and threshold is not None and self.version >= threshold:
+        if threshold is not None and self.version >= threshold:
             proto = response_message(protobuf.response_class(message_id), message.values)
             return (LazyFields(message, self.version),
                     encode_protobuf_frame(int(message_id), proto.SerializeToString()))
@@ -280,12 +283,17 @@ def unserved(requests: Iterable[In]) -> list[str]:
 
 
 _CEILINGS: dict[frozenset[In], int] = {}
+#: the same by the handler table's identity (a session asks at every connect)
+_CEILING_BY_TABLE: dict[int, tuple[object, int]] = {}
 
 
 def served_ceiling(requests: Iterable[In]) -> int:
     """The highest version the fake can announce with these request handlers: ibapi's
     maximum when every implemented message has a schema (and so a protobuf form), else 200
     (text), as it is without ibapi's message classes."""
+    held = _CEILING_BY_TABLE.get(id(requests))
+    if held is not None and held[0] is requests:
+        return held[1]
     key = frozenset(requests)
     top = _CEILINGS.get(key)
     if top is None:
@@ -297,4 +305,5 @@ def served_ceiling(requests: Iterable[In]) -> int:
         else:
             top = protobuf.ceiling(())
         _CEILINGS[key] = top
+    _CEILING_BY_TABLE[id(requests)] = (requests, top)  # the table is held: its id stays its own
     return top

@@ -185,9 +185,22 @@ class Schema:
         self.req_id = req_id
         """the field holding the request id (errors about this message carry it)"""
         self._plans: dict[int, tuple[Item, ...]] = {}
+        self._flat: dict[int, tuple[Field, ...] | None] = {}
 
     def __repr__(self) -> str:
         return f"Schema({self.name})"
+
+    def flat(self, version: int) -> tuple[Field, ...] | None:
+        """The plan at `version` when it is plain fields only (no group, nest, switch or
+        `when`/`derive`): most messages are, and take a shorter path both ways."""
+        try:
+            return self._flat[version]
+        except KeyError:
+            plan = self.plan(version)
+            flat = plan if all(type(i) is Field and i.when is None and i.derive is None
+                               for i in plan) else None
+            self._flat[version] = flat  # type: ignore[assignment]
+            return flat  # type: ignore[return-value]
 
     def plan(self, version: int) -> tuple[Item, ...]:
         """The items present at `version` (static gates applied; `when`s stay dynamic)."""
@@ -201,6 +214,10 @@ class Schema:
     def decode(self, fields: Sequence[str], version: int, start: int = 1) -> Values:
         """The message's values; `fields[0]` is the message id. Raises FieldError (with the
         values read so far in `.partial`) when the fields do not fit the layout."""
+        flat = self.flat(version)
+        if flat is not None and len(fields) - start == len(flat):
+            reader = FieldReader(fields, start)
+            return {item.name: _read(reader, item) for item in flat}
         values: Values = {}
         reader = FieldReader(fields, start)
         try:
@@ -225,6 +242,11 @@ class Schema:
 
     def encode(self, values: Mapping[str, Any], version: int) -> list[FieldValue]:
         """The message as field values (message id first), ready for `encode_fields`."""
+        flat = self.flat(version)
+        if flat is not None:
+            get = values.get
+            return [self.message_id,  # type: ignore[list-item]
+                    *[_write(item, get(item.name, item.default)) for item in flat]]
         out: list[FieldValue] = [self.message_id]  # type: ignore[list-item]
         _encode_items(self.plan(version), values, values, out)
         return out

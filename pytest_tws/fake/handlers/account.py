@@ -23,7 +23,20 @@ def account_rows(backend: Backend, account: str) -> list[tuple[str, str, str]]:
         value = position.quantity * mark * multiplier
         gross += abs(value)
         unrealized += value - position.quantity * position.avg_cost
-    return backend.broker.accounts[account].values(gross, unrealized)
+    held = backend.broker.accounts[account]
+    key = (account, gross, unrealized, held.cash, held.realized_pnl, held.currency,
+           held.account_type, tuple(held.extra.items()))
+    rows = _ROWS.get(key)
+    if rows is None:
+        if len(_ROWS) >= _ROWS_LIMIT:
+            _ROWS.clear()
+        rows = _ROWS[key] = held.values(gross, unrealized)
+    return rows
+
+
+#: account rows by everything they are made from: every connect asks twice for the same ones
+_ROWS: dict[tuple[object, ...], list[tuple[str, str, str]]] = {}
+_ROWS_LIMIT = 256
 
 
 def _known_account(backend: Backend, account: str, req_id: int = -1) -> str:
@@ -59,8 +72,10 @@ def cancel_positions(session: Session, values: Values) -> None:
 def send_account_updates(session: Session, account: str) -> None:
     """The values, the portfolio and the time, as reqAccountUpdates streams them."""
     backend = session.backend
-    for key, value, currency in account_rows(backend, account):
-        session.send_repeated(layouts.account_value(key, value, currency, account))
+    session.send_repeated_all(
+        layouts.account_value(key, value, currency, account)
+        for key, value, currency in account_rows(backend, account)
+    )
     for position in backend.broker.positions_of(account):
         mark = backend.mark_price(position.contract)
         multiplier = float(position.contract.multiplier or 1)
@@ -90,10 +105,10 @@ def req_account_updates_multi(session: Session, values: Values) -> None:
     req_id = values["reqId"]
     account = _known_account(session.backend, values["account"], req_id)
     model_code = values["modelCode"]
-    for key, value, currency in account_rows(session.backend, account):
-        session.send_repeated(
-            layouts.account_update_multi(req_id, account, model_code, key, value, currency)
-        )
+    session.send_repeated_all(
+        layouts.account_update_multi(req_id, account, model_code, key, value, currency)
+        for key, value, currency in account_rows(session.backend, account)
+    )
     session.send(layouts.account_update_multi_end(req_id))
 
 

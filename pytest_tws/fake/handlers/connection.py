@@ -33,8 +33,8 @@ def start_api(session: Session, values: Values) -> None:
     session.send(layouts.next_valid_id(backend.broker.next_order_id))
     for farm in STARTUP_FARMS:
         text = error_text(Code(farm.code), farm.farm)
-        session.send_repeated(layouts.error(NO_REQUEST_ID, farm.code, text,
-                                           backend.epoch_millis()))
+        # stamped with the clock's time, so not one of the remembered repeated messages
+        session.send(layouts.error(NO_REQUEST_ID, farm.code, text, backend.epoch_millis()))
 
 
 def req_ids(session: Session, values: Values) -> None:

@@ -12,10 +12,10 @@ from datetime import date
 from typing import Any
 
 from pytest_tws.fake import order_layouts, trading, what_if
-from pytest_tws.fake.backend import EASTERN
 from pytest_tws.fake.convert import contract_query
 from pytest_tws.fake.session import Handler, Session
 from pytest_tws.model import order_rules
+from pytest_tws.model.calendar_us import EASTERN
 from pytest_tws.model.errors import NO_REQUEST_ID, Code
 from pytest_tws.model.orders import ComboLeg, Execution, Order, OrderTicket
 from pytest_tws.wire.messages import In
