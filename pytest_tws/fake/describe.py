@@ -14,6 +14,7 @@ from typing import Any
 
 from pytest_tws.wire.fields import FieldError
 from pytest_tws.wire.messages import In, Out
+from pytest_tws.wire.protobuf_codec import decode_request
 from pytest_tws.wire.schema import Schema
 from pytest_tws.wire.schemas import REQUESTS, RESPONSES
 
@@ -43,8 +44,6 @@ def describe_request(
         schema = None
     message = getattr(fields, "message", None)
     if schema is not None and message is not None:  # a protobuf body (ProtoFrame)
-        from pytest_tws.wire.protobuf_codec import decode_request
-
         try:
             return dict(decode_request(schema, fields, server_version))
         except FieldError:
