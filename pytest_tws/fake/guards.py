@@ -56,8 +56,22 @@ _UNSCHEMED_ID_FIELD: dict[In, int] = {
 }
 
 
+#: what ibapi's protobuf request classes call the request id
+_PROTOBUF_ID_FIELDS = ("reqId", "orderId", "tickerId", "id")
+
+
 def unschemed_request_id(message_id: In, fields: list[str]) -> int:
-    """The request id of a request without a schema, or -1."""
+    """The request id of a request without a schema, or -1. A request read from a protobuf
+    body (a ProtoFrame, with `.message`) names it in the message itself."""
+    message = getattr(fields, "message", None)
+    if message is not None:
+        for name in _PROTOBUF_ID_FIELDS:
+            try:
+                if message.HasField(name):
+                    return int(getattr(message, name))
+            except ValueError:  # the class has no such field
+                continue
+        return -1
     index = _UNSCHEMED_ID_FIELD.get(message_id)
     if index is None or index >= len(fields):
         return -1
