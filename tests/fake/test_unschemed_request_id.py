@@ -9,9 +9,9 @@ from pytest_tws.wire.messages import In
 
 pytest.importorskip("ibapi.protobuf")
 
-from ibapi.protobuf import HistogramDataRequest_pb2  # noqa: E402
+from ibapi.protobuf import HistogramDataRequest_pb2
 
-from pytest_tws.wire.protobuf_codec import ProtoFrame  # noqa: E402
+from pytest_tws.wire.protobuf_codec import ProtoFrame
 
 
 def test_a_text_request_has_its_id_where_it_sits_at_v178() -> None:
