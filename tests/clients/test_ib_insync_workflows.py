@@ -6,6 +6,7 @@ at that version. Waits are on ib_insync's own events and state, with a timeout.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator
 
@@ -95,7 +96,8 @@ async def test_duplicate_client_id_gets_326_and_the_first_client_stays(
     refused = expect_event(second.errorEvent, lambda _rid, code, *_: code == CLIENT_ID_IN_USE,
                            TIMEOUT)
     try:
-        with pytest.raises((TimeoutError, ConnectionError)):
+        # asyncio.TimeoutError is not the builtin TimeoutError before Python 3.11
+        with pytest.raises((asyncio.TimeoutError, TimeoutError, ConnectionError)):
             await second.connectAsync(fake_tws.host, fake_tws.port,
                                       clientId=tws_target.client_id, timeout=2)
         await refused
