@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pytest_tws.fake import layouts, order_layouts
 from pytest_tws.fake.handlers.account import ACCOUNT_UPDATES, POSITIONS, send_account_updates
+from pytest_tws.model import triggers
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.errors import Code, error_text
 from pytest_tws.model.matching import (
@@ -147,9 +148,10 @@ def match(backend: Backend, order: Order) -> None:
         quote = order_quote(backend, order)
     except LookupError:
         return
-    price = marketable_price(
-        order.ticket.action, order.ticket.order_type, order.ticket.limit_price, quote
-    )
+    works_as = triggers.working(order.trigger_spec, order.trigger, quote)
+    if works_as is None:
+        return  # a stop / if-touched / trailing order waiting for its trigger
+    price = marketable_price(order.ticket.action, works_as[0], works_as[1], quote)
     if price is not None:
         execute(backend, order, quantity, price)
 
