@@ -123,6 +123,7 @@ def _advance(backend: Backend, order: Order, status: str, with_open_order: bool 
 def submit(backend: Backend, order: Order) -> None:
     """A validated new order: acknowledge it, then fill what is marketable, rest the rest."""
     book(backend).add(order)
+    order.placed_at = backend.now()
     _advance(backend, order, PRE_SUBMITTED)
     match(backend, order)
     if order.is_active and order.status == PRE_SUBMITTED:
@@ -147,6 +148,12 @@ def match(backend: Backend, order: Order) -> None:
     try:
         quote = order_quote(backend, order)
     except LookupError:
+        return
+    if order.ticket.order_type in triggers.AT_THE_CLOSE:
+        placed = order.placed_at or backend.now()
+        close_price = triggers.at_the_close(order.trigger_spec, placed, backend.now(), quote)
+        if close_price is not None:
+            execute(backend, order, quantity, close_price)
         return
     works_as = triggers.working(order.trigger_spec, order.trigger, quote)
     if works_as is None:

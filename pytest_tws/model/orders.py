@@ -146,6 +146,8 @@ class Order:
     history: list[str] = field(default_factory=list)
     """every status the order has been in, in order"""
     trigger: TriggerState = field(default_factory=TriggerState)
+    placed_at: datetime | None = None
+    """the fake's clock when the order was submitted (a MOC/LOC waits for that day's close)"""
     """a STP/MIT/TRAIL... order's trigger (model/triggers.py)"""
 
     @property

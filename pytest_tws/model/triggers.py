@@ -16,6 +16,10 @@ for US stocks, ibkr.com "Trigger Methods"), or its midpoint while nothing has tr
 - TRAIL LIMIT: the TRAIL stop and trigger, then a LMT at stop - lmtPriceOffset (SELL) or
   stop + lmtPriceOffset (BUY); without an offset, at lmtPrice.
 
+- MOC / LOC: wait for the close (16:00 New York time of the trading day they were placed on,
+  or of the next trading day when placed after it; early closes are not modelled); from then
+  a MOC fills at the last price (the closing print) and a LOC at it if its limit allows.
+
 Once triggered an order stays triggered: it keeps working as its MKT or LMT.
 Other types (MKT, LMT and those the fake lets rest) are passed through unchanged.
 """
@@ -23,7 +27,9 @@ Other types (MKT, LMT and those the fake lets rest) are passed through unchanged
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
+from pytest_tws.model.calendar_us import EASTERN, is_trading_day
 from pytest_tws.model.matching import BookQuote
 
 STOP, STOP_LIMIT = "STP", "STP LMT"
@@ -35,6 +41,35 @@ _TOUCHED = frozenset({MARKET_IF_TOUCHED, LIMIT_IF_TOUCHED})
 _TRAILING = frozenset({TRAIL, TRAIL_LIMIT})
 _BECOMES_LIMIT = frozenset({STOP_LIMIT, LIMIT_IF_TOUCHED, TRAIL_LIMIT})
 TRIGGERED_TYPES = _STOP_LIKE | _TOUCHED
+MARKET_ON_CLOSE, LIMIT_ON_CLOSE = "MOC", "LOC"
+AT_THE_CLOSE = frozenset({MARKET_ON_CLOSE, LIMIT_ON_CLOSE})
+#: the regular session's close, New York time
+CLOSE = time(16, 0)
+
+
+def closing_time(placed: datetime) -> datetime:
+    """The close a MOC/LOC placed at `placed` (aware) executes at."""
+    local = placed.astimezone(EASTERN)
+    day = local.date()
+    if local.time() >= CLOSE:
+        day += timedelta(days=1)
+    while not is_trading_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, CLOSE, tzinfo=EASTERN)
+
+
+def at_the_close(spec: TriggerSpec, placed: datetime, now: datetime,
+                 quote: BookQuote) -> float | None:
+    """A MOC/LOC's execution price at `now`, or None while it waits (or its limit is not
+    met at the close)."""
+    if now < closing_time(placed):
+        return None
+    price = trigger_price(quote)
+    if spec.order_type.upper() == MARKET_ON_CLOSE or spec.limit_price is None:
+        return price
+    buying = spec.action.upper() == "BUY"
+    meets = price <= spec.limit_price + 1e-9 if buying else price >= spec.limit_price - 1e-9
+    return price if meets else None
 
 
 @dataclass(frozen=True)

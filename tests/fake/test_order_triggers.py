@@ -139,3 +139,36 @@ def test_rules_without_a_wire() -> None:
     trail = TriggerSpec("SELL", "TRAIL LIMIT", aux_price=1.0, trail_stop_price=100.5,
                         limit_offset=0.25)
     assert working(trail, TriggerState(), quote) == ("LMT", 100.25)  # given stop, met
+
+
+async def test_market_and_limit_on_close_execute_at_the_close(client: IB,
+                                                             fake_tws: FakeTWS) -> None:
+    """Placed at 09:30 New York (the virtual clock's start): nothing until 16:00 that day."""
+    clock = fake_tws.backend.clock
+    assert isinstance(clock, VirtualClock)
+    moc = await place(client, Order(action="BUY", totalQuantity=2, orderType="MOC"))
+    loc = client.placeOrder(aapl(), Order(action="SELL", totalQuantity=2, orderType="LOC",
+                                          lmtPrice=149.0))
+    out_of_reach = client.placeOrder(aapl(), Order(action="BUY", totalQuantity=2,
+                                                   orderType="LOC", lmtPrice=140.0))
+    await wait_until(lambda: out_of_reach.orderStatus.status == "Submitted", "LOC", TIMEOUT)
+    clock.advance(6 * 3600 + 29 * 60)  # 15:59
+    fake_tws.market.set_price("AAPL", START)  # a market step at 15:59
+    assert [o.status for o in fake_tws.orders()] == ["Submitted"] * 3
+    clock.advance(61)  # 16:00:01
+    fake_tws.market.set_price("AAPL", START)  # the closing print
+    assert await filled(moc) == START
+    assert await filled(loc) == START  # 150 >= the 149 limit
+    assert out_of_reach.orderStatus.status == "Submitted"  # 150 is above its 140 limit
+
+
+def test_an_order_placed_after_the_close_waits_for_the_next_trading_days() -> None:
+    from datetime import datetime
+
+    from pytest_tws.model.calendar_us import EASTERN
+    from pytest_tws.model.triggers import closing_time
+
+    evening = datetime(2026, 11, 25, 17, 0, tzinfo=EASTERN)  # Thursday 26th is Thanksgiving
+    assert closing_time(evening) == datetime(2026, 11, 27, 16, 0, tzinfo=EASTERN)
+    morning = datetime(2026, 11, 25, 9, 30, tzinfo=EASTERN)
+    assert closing_time(morning) == datetime(2026, 11, 25, 16, 0, tzinfo=EASTERN)
