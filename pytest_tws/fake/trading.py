@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pytest_tws.fake import layouts, order_layouts
 from pytest_tws.fake.handlers.account import ACCOUNT_UPDATES, POSITIONS, send_account_updates
+from pytest_tws.model import triggers
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.errors import Code, error_text
 from pytest_tws.model.matching import (
@@ -122,6 +123,7 @@ def _advance(backend: Backend, order: Order, status: str, with_open_order: bool 
 def submit(backend: Backend, order: Order) -> None:
     """A validated new order: acknowledge it, then fill what is marketable, rest the rest."""
     book(backend).add(order)
+    order.placed_at = backend.now()
     _advance(backend, order, PRE_SUBMITTED)
     match(backend, order)
     if order.is_active and order.status == PRE_SUBMITTED:
@@ -147,9 +149,16 @@ def match(backend: Backend, order: Order) -> None:
         quote = order_quote(backend, order)
     except LookupError:
         return
-    price = marketable_price(
-        order.ticket.action, order.ticket.order_type, order.ticket.limit_price, quote
-    )
+    if order.ticket.order_type in triggers.AT_THE_CLOSE:
+        placed = order.placed_at or backend.now()
+        close_price = triggers.at_the_close(order.trigger_spec, placed, backend.now(), quote)
+        if close_price is not None:
+            execute(backend, order, quantity, close_price)
+        return
+    works_as = triggers.working(order.trigger_spec, order.trigger, quote)
+    if works_as is None:
+        return  # a stop / if-touched / trailing order waiting for its trigger
+    price = marketable_price(order.ticket.action, works_as[0], works_as[1], quote)
     if price is not None:
         execute(backend, order, quantity, price)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_tws.fake import order_layouts, trading
+from pytest_tws.fake.handlers.account import holdings_of
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.margin import Holding, what_if
 from pytest_tws.model.matching import commissions
@@ -35,9 +36,8 @@ def preview(session: Session, order: Order) -> None:
     broker = backend.broker
     ticket = order.ticket
     account = broker.accounts[ticket.account]
-    held = [Holding(p.contract, p.quantity,
-                    _mark(backend, p.contract, p.avg_cost / float(p.contract.multiplier or 1)))
-            for p in broker.positions_of(account.name) if p.quantity]
+    # the same holdings, at the same marks, as the account's values: before == account
+    held = holdings_of(backend, account.name)
     direction = 1 if ticket.action == "BUY" else -1
     trades: list[Holding] = []
     marks: dict[int, float] = {}

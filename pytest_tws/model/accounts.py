@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from pytest_tws.model import margin
+from pytest_tws.model.margin import Holding
 
 DEFAULT_ACCOUNT = "DU1234567"
 #: A fresh IBKR paper account is funded with USD 1,000,000.
 DEFAULT_CASH = 1_000_000.0
+#: BuyingPower of a Reg-T margin account: four times its available funds (IBKR's
+#: "Buying Power = Available Funds x 4" for margin accounts, intraday leverage).
+BUYING_POWER_MULTIPLE = 4
 
 
 def is_paper_account(account: str) -> bool:
@@ -27,18 +34,31 @@ class Account:
     """key -> value, for values a test wants to override or add."""
 
     def values(
-        self, gross_position_value: float, unrealized_pnl: float
+        self, holdings: Sequence[Holding], unrealized_pnl: float
     ) -> list[tuple[str, str, str]]:
-        """(key, value, currency) as reqAccountUpdates streams them, in TWS's order."""
-        net_liq = self.cash + gross_position_value
-        init_margin = round(gross_position_value * 0.25, 2)
-        maint_margin = round(gross_position_value * 0.25, 2)
+        """(key, value, currency) as reqAccountUpdates streams them, in TWS's order.
+
+        `holdings` are the account's positions at their marks. The figures (one rule with
+        what-if previews, model/margin.py):
+
+        - NetLiquidation = EquityWithLoanValue = cash + signed market value;
+        - GrossPositionValue = sum of |market value|;
+        - Init/MaintMarginReq = the margin rule's totals over the holdings;
+        - AvailableFunds = equity - initial, ExcessLiquidity = equity - maintenance,
+          BuyingPower = 4 x AvailableFunds, Cushion = ExcessLiquidity / NetLiquidation,
+          Leverage-S = GrossPositionValue / NetLiquidation.
+        """
+        gross_position_value = round(margin.gross_value(holdings), 2)
+        net_liq = round(self.cash + margin.market_value(holdings), 2)
+        required = margin.total(holdings)
+        init_margin = round(required.initial, 2)
+        maint_margin = round(required.maintenance, 2)
         available = round(net_liq - init_margin, 2)
         excess = round(net_liq - maint_margin, 2)
         money = {
             "AccruedCash": 0.0,
             "AvailableFunds": available,
-            "BuyingPower": round(available * 4, 2),
+            "BuyingPower": round(available * BUYING_POWER_MULTIPLE, 2),
             "CashBalance": self.cash,
             "EquityWithLoanValue": net_liq,
             "ExcessLiquidity": excess,

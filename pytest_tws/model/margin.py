@@ -11,7 +11,10 @@ The rule (docs/orders.md, "What-if orders"), per position, on its market value
 - a combo (BAG) is margined leg by leg with the rules above, no spread offset (strict but
   simple: a real account's risk-based offsets are not modelled).
 
-Equity with loan value is cash plus the positions' market value. A what-if is priced at the
+Equity with loan value is cash plus the positions' signed market value (a short position
+subtracts), and so is NetLiquidation; the account's InitMarginReq / MaintMarginReq are this
+rule's totals over its positions at their marks, so a what-if's "before" figures equal the
+account's (model/accounts.py). A what-if is priced at the
 order's limit price when it has one, else at the mark; its commission comes off the equity.
 """
 
@@ -85,7 +88,13 @@ def total(holdings: Iterable[Holding]) -> Margins:
 
 
 def market_value(holdings: Iterable[Holding]) -> float:
+    """Signed: a short position's value counts against the account."""
     return sum(h.quantity * h.price * _multiplier(h.contract) for h in holdings)
+
+
+def gross_value(holdings: Iterable[Holding]) -> float:
+    """Unsigned: GrossPositionValue, the sum of |market value| over positions."""
+    return sum(abs(h.quantity * h.price * _multiplier(h.contract)) for h in holdings)
 
 
 @dataclass(frozen=True)

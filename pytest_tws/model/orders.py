@@ -17,6 +17,7 @@ from typing import Any
 
 from pytest_tws.model.contracts import ContractSpec
 from pytest_tws.model.matching import FillPolicy
+from pytest_tws.model.triggers import TriggerSpec, TriggerState
 
 PENDING_SUBMIT = "PendingSubmit"
 PRE_SUBMITTED = "PreSubmitted"
@@ -144,6 +145,20 @@ class Order:
     executions: list[Execution] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
     """every status the order has been in, in order"""
+    trigger: TriggerState = field(default_factory=TriggerState)
+    placed_at: datetime | None = None
+    """the fake's clock when the order was submitted (a MOC/LOC waits for that day's close)"""
+    """a STP/MIT/TRAIL... order's trigger (model/triggers.py)"""
+
+    @property
+    def trigger_spec(self) -> TriggerSpec:
+        t = self.ticket
+        return TriggerSpec(
+            action=t.action, order_type=t.order_type, limit_price=t.limit_price,
+            aux_price=t.aux_price, trailing_percent=t.fields.get("trailingPercent"),
+            trail_stop_price=t.fields.get("trailStopPrice"),
+            limit_offset=t.fields.get("lmtPriceOffset"),
+        )
 
     @property
     def order_id(self) -> int:

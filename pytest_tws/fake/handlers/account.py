@@ -5,8 +5,10 @@ from __future__ import annotations
 from pytest_tws.fake import layouts
 from pytest_tws.fake.backend import Backend
 from pytest_tws.fake.session import Handler, Session
+from pytest_tws.model import margin
 from pytest_tws.model.calendar_us import EASTERN
 from pytest_tws.model.errors import Code, TwsError, error_text
+from pytest_tws.model.margin import Holding
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.schema import Values
 
@@ -14,23 +16,28 @@ ACCOUNT_UPDATES = "account_updates"
 POSITIONS = "positions"
 
 
+def holdings_of(backend: Backend, account: str) -> list[Holding]:
+    """The account's open positions at the fake's marks: what its account values and a
+    what-if's "before" figures are both computed from (model/margin.py)."""
+    return [Holding(p.contract, p.quantity, backend.mark_price(p.contract))
+            for p in backend.broker.positions_of(account) if p.quantity]
+
+
 def account_rows(backend: Backend, account: str) -> list[tuple[str, str, str]]:
     """(key, value, currency) for `account`, positions valued at the fake's marks."""
-    gross = unrealized = 0.0
-    for position in backend.broker.positions_of(account):
-        mark = backend.mark_price(position.contract)
-        multiplier = float(position.contract.multiplier or 1)
-        value = position.quantity * mark * multiplier
-        gross += abs(value)
-        unrealized += value - position.quantity * position.avg_cost
+    holdings = holdings_of(backend, account)
+    avg_costs = {p.contract.con_id: p.avg_cost for p in backend.broker.positions_of(account)}
+    unrealized = sum(
+        margin.market_value([h]) - h.quantity * avg_costs[h.contract.con_id] for h in holdings)
     held = backend.broker.accounts[account]
-    key = (account, gross, unrealized, held.cash, held.realized_pnl, held.currency,
+    key = (account, tuple((h.contract.con_id, h.quantity, h.price) for h in holdings),
+           unrealized, held.cash, held.realized_pnl, held.currency,
            held.account_type, tuple(held.extra.items()))
     rows = _ROWS.get(key)
     if rows is None:
         if len(_ROWS) >= _ROWS_LIMIT:
             _ROWS.clear()
-        rows = _ROWS[key] = held.values(gross, unrealized)
+        rows = _ROWS[key] = held.values(holdings, unrealized)
     return rows
 
 
