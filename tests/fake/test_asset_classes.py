@@ -249,3 +249,14 @@ async def test_added_future_forex_and_index(fake_tws: FakeTWS, ib: IB) -> None:
     fake_tws.catalog.add_index("FOOX", 1234.0, exchange="CBOE")
     [foox] = await ib.qualifyContractsAsync(Index("FOOX", "CBOE", "USD"))
     assert foox.conId
+
+
+async def test_an_order_on_an_index_gets_tws_error_412_and_no_fill(ib: IB) -> None:
+    [spx] = await ib.qualifyContractsAsync(Index("SPX", "CBOE", "USD"))
+    errors: list[tuple[int, int, str]] = []
+    ib.errorEvent += lambda req_id, code, text, _contract: errors.append((req_id, code, text))
+    trade = ib.placeOrder(spx, MarketOrder("BUY", 1))
+    await wait_until(lambda: errors, "TWS's answer to the index order", timeout=TIMEOUT)
+    assert errors == [(trade.order.orderId, 412, "The contract is not available for trading.")]
+    assert not trade.fills and trade.orderStatus.filled == 0
+    assert not [p for p in ib.positions() if p.contract.conId == spx.conId]

@@ -59,3 +59,20 @@ def test_forex_future_index_and_crypto_details(app: App) -> None:
                         currency="USD")
     assert [(t.tag, t.value) for t in aapl.secIdList] == [("ISIN", "US0378331005")]
     assert aapl.contract.primaryExchange == "NASDAQ" and aapl.marketName == "NMS"
+
+
+def test_an_order_on_an_index_gets_tws_error_412(app: App) -> None:
+    from ibapi.order import Order
+
+    contract = Contract()
+    contract.symbol, contract.secType, contract.exchange = "SPX", "IND", "CBOE"
+    contract.currency = "USD"
+    order = Order()
+    order.action, order.orderType, order.totalQuantity = "BUY", "MKT", Decimal(1)
+    assert app.next_valid_id is not None
+    order_id = app.next_valid_id
+    app.details_done[order_id] = threading.Event()
+    app.placeOrder(order_id, contract, order)
+    assert app.details_done[order_id].wait(WAIT)
+    assert [e for e in app.errors if e[0] == order_id] == [
+        (order_id, 412, "The contract is not available for trading.")]
