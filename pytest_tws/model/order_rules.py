@@ -66,16 +66,17 @@ def resolve(catalog: Catalog, query: ContractQuery,
         matches = catalog.find(replace(query, exchange="")) if query.is_specific else []
         if len(matches) != 1:
             raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=ticket.order_id)
-        return check_tradable(matches[0], ticket.order_id).with_exchange(query.exchange or "SMART"), ()
+        spec = check_tradable(matches[0], ticket.order_id)
+        return spec.with_exchange(query.exchange or "SMART"), ()
     if not ticket.legs:
         raise invalid(ticket.order_id, "bN", "Security type 'BAG' requires combo leg details.")
     legs: list[ResolvedLeg] = []
     for leg in ticket.legs:
-        spec = catalog.by_con_id(leg.con_id)
-        if spec is None:
+        found = catalog.by_con_id(leg.con_id)
+        if found is None:
             raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=ticket.order_id)
-        check_tradable(spec, ticket.order_id)
-        legs.append(ResolvedLeg(leg, spec.with_exchange(leg.exchange or "SMART")))
+        check_tradable(found, ticket.order_id)
+        legs.append(ResolvedLeg(leg, found.with_exchange(leg.exchange or "SMART")))
     bag = ContractSpec(
         con_id=BAG_CON_ID, symbol=query.symbol or legs[0].contract.symbol, sec_type="BAG",
         currency=query.currency or "USD", exchange=query.exchange or "SMART",
