@@ -4,6 +4,7 @@ details, chains, a quote, bars, and an order where the class is tradable."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import pytest
 from ib_async import (
@@ -162,6 +163,24 @@ async def test_futures_list_every_month_and_trade_with_their_multiplier(ib: IB) 
     assert position.avgCost == pytest.approx(price * 50)  # TWS's averageCost has the multiplier
     [fill] = [f for f in ib.fills() if f.contract.conId == es.conId]
     assert fill.commissionReport.commission == pytest.approx(0.85)
+
+
+async def test_each_futures_month_has_its_own_price_and_tws_under_con_id(ib: IB) -> None:
+    details = await ib.reqContractDetailsAsync(Future("ES", exchange="CME"))
+    # TWS names the CME index product as an ES future's underlying (IBKR Web API docs)
+    assert {(d.underConId, d.underSymbol, d.underSecType) for d in details} == {
+        (11004968, "ES", "IND")}
+    [nq] = (await ib.reqContractDetailsAsync(Future("NQ", exchange="CME")))[:1]
+    assert nq.underConId == 0  # not published: the fake says 0
+    front, later = details[0], details[2]
+    days = (datetime.strptime(later.contract.lastTradeDateOrContractMonth, "%Y%m%d")
+            - datetime.strptime(front.contract.lastTradeDateOrContractMonth, "%Y%m%d")).days
+    fb, fa, _ = await snapshot(ib, front.contract)
+    lb, la, _ = await snapshot(ib, later.contract)
+    carry = (fb + fa) / 2 * (math.exp(0.03 * days / 365) - 1)  # ES: 3 %/yr over the front
+    assert la - lb == pytest.approx(0.25)
+    # the two snapshots are a moment apart: the front may move a few ticks meanwhile
+    assert abs((lb + la) / 2 - (fb + fa) / 2 - carry) <= 1.0 and carry > 10
 
 
 async def test_crude_and_gold_follow_their_last_trade_rules(ib: IB) -> None:

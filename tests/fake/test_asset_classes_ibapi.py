@@ -50,6 +50,7 @@ def test_forex_future_index_and_crypto_details(app: App) -> None:
     es = details_of(app, 22, symbol="ES", secType="FUT", exchange="CME")
     assert len(es) == 5 and {d.contract.multiplier for d in es} == {"50"}
     assert es[0].realExpirationDate == es[0].contract.lastTradeDateOrContractMonth
+    assert {d.underConId for d in es} == {11004968}  # the CME index product, as TWS names it
     [spx] = details_of(app, 23, symbol="SPX", secType="IND", exchange="CBOE")
     assert spx.contract.conId == 416904 and spx.timeZoneId == "US/Central"
     [btc] = details_of(app, 24, symbol="BTC", secType="CRYPTO", exchange="PAXOS",
