@@ -98,6 +98,15 @@ async def test_non_us_stocks_carry_their_currency_and_exchange(ib: IB) -> None:
         assert details.secIdList and details.secIdList[0].tag == "ISIN"
         bid, ask, _ = await snapshot(ib, details.contract)
         assert 0 < bid < ask
+    [vod] = await ib.reqContractDetailsAsync(Stock("VOD", "LSE", "GBP"))
+    [sap] = await ib.reqContractDetailsAsync(Stock("SAP", "IBIS", "EUR"))
+    # LSE stocks in GBP are quoted in pence: TWS says priceMagnifier 100 (1 elsewhere), and
+    # quotes, bars and fills are in pence (VOD ~72p, not ~0.72)
+    assert (vod.priceMagnifier, sap.priceMagnifier) == (100, 1)
+    bid, ask, _ = await snapshot(ib, vod.contract)
+    assert 30 < bid < ask < 150
+    assert all(30 < close < 150 for close in await bars_of(ib, vod.contract))
+    assert bid <= await filled(ib, vod.contract, 100) <= ask + 1
     [toyota] = await ib.reqContractDetailsAsync(Stock("7203", "TSEJ", "JPY"))
     # Tokyo has a lunch break: two sessions a trading day.
     assert "0900-" in toyota.liquidHours and "1230-" in toyota.liquidHours

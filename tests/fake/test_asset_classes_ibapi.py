@@ -59,6 +59,8 @@ def test_forex_future_index_and_crypto_details(app: App) -> None:
     [aapl] = details_of(app, 25, symbol="AAPL", secType="STK", exchange="SMART",
                         currency="USD")
     assert [(t.tag, t.value) for t in aapl.secIdList] == [("ISIN", "US0378331005")]
+    [vod] = details_of(app, 26, symbol="VOD", secType="STK", exchange="LSE", currency="GBP")
+    assert (vod.priceMagnifier, aapl.priceMagnifier) == (100, 1)  # LSE/GBP quoted in pence
     assert aapl.contract.primaryExchange == "NASDAQ" and aapl.marketName == "NMS"
 
 
