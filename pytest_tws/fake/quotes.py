@@ -6,7 +6,7 @@ contracts and clock onto it. Pure functions of their arguments: the backend pass
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from pytest_tws.model.calendar_us import EASTERN
@@ -69,6 +69,22 @@ def option_expiry(spec: ContractSpec) -> date:
     return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
 
 
+def with_basis(q: Quote, spec: ContractSpec) -> Quote:
+    """`q` moved to a later futures month's level: every price shifted by the same whole
+    number of ticks (the carry over the front month), so the book keeps its one-tick spread."""
+    if spec.basis == 1.0 or spec.min_tick <= 0:
+        return q
+    tick = spec.min_tick
+    shift = round(q.mid * (spec.basis - 1.0) / tick) * tick
+
+    def moved(price: float) -> float:
+        return round(price + shift, 10) if price > 0 else price
+
+    return replace(q, bid=moved(q.bid), ask=moved(q.ask), last=moved(q.last),
+                   high=moved(q.high), low=moved(q.low), close=moved(q.close),
+                   open=moved(q.open))
+
+
 def quote_spec(market: MarketSimulator, spec: ContractSpec, now: datetime) -> SpecQuote:
     """The quote of a stock or an option at the market's current time.
 
@@ -77,7 +93,7 @@ def quote_spec(market: MarketSimulator, spec: ContractSpec, now: datetime) -> Sp
         ValueError: a security type other than STK or OPT.
     """
     if spec.sec_type in QUOTED_DIRECTLY:
-        q = market.quote(spec.sim_key)
+        q = with_basis(market.quote(spec.sim_key), spec)
         if spec.sec_type in WITHOUT_BOOK:
             return SpecQuote(0.0, 0.0, q.last, 0, 0, 0, stock=q)
         if spec.sec_type == "CRYPTO":

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pytest_tws.fake.describe import describe_request
 from pytest_tws.fake.names import resolve_request
@@ -74,7 +74,7 @@ class RequestLog:
 
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
-        self._raw: list[tuple[int | None, int, datetime, tuple[str, ...]]] = []
+        self._raw: list[tuple[int | None, int, datetime, Sequence[str]]] = []
         self.dropped = 0
         self._lock = threading.Lock()
 
@@ -83,7 +83,9 @@ class RequestLog:
             if len(self._raw) >= MAX_REQUESTS:
                 self.dropped += 1
                 return
-            self._raw.append((client_id, server_version, self._now(), tuple(fields)))
+            # a protobuf request (ProtoFrame) is kept as it is: its values are in .message
+            kept = fields if hasattr(fields, "message") else tuple(fields)
+            self._raw.append((client_id, server_version, self._now(), kept))
 
     def clear(self) -> None:
         with self._lock:
@@ -109,7 +111,8 @@ class RequestLog:
             message_id = _ID_BY_TEXT.get(fields[0]) if fields else None
             if wanted is not None and message_id is not wanted:
                 continue
-            decoded = describe_request(int(message_id), list(fields), version) if (
+            frame = cast("list[str]", fields) if hasattr(fields, "message") else list(fields)
+            decoded = describe_request(int(message_id), frame, version) if (
                 message_id is not None) else {}
             if who is None and message_id is In.START_API:
                 claimed = decoded.get("clientId")  # the session has no clientId before it
@@ -117,7 +120,7 @@ class RequestLog:
             if client_id is not None and who != client_id:
                 continue
             label = message_id.name if message_id is not None else f"?{fields[0] if fields else ''}"
-            out.append(ReceivedRequest(label, who, when, decoded, fields, version))
+            out.append(ReceivedRequest(label, who, when, decoded, tuple(fields), version))
         return out
 
     def summary(self) -> str:

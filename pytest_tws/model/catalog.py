@@ -245,9 +245,13 @@ class Catalog:
             return []
         index = self._future_index[root.symbol]
         today = self.today
-        # TWS's underConId for ES is the CME "ES" index product, which the fake does not list.
-        return [fut.future_spec(root, index, y, m, last, today)
-                for y, m, last in fut.contract_months(root, today)]
+        months = fut.contract_months(root, today)
+        front = months[0][2] if months else today
+        # underConId: TWS names the CME index product (ES: 11004968), which the fake does not
+        # list as a contract; the root's record carries it where it is known.
+        return [fut.future_spec(root, index, y, m, last, today,
+                                fut.carry_basis(root, front, last))
+                for y, m, last in months]
 
     def future_for(self, symbol: str, expiry: date) -> ContractSpec | None:
         """The future a futures option expiring on `expiry` is on: the first quarterly

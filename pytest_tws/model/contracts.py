@@ -71,6 +71,8 @@ class ContractSpec:
     """what reqMatchingSymbols lists as derived from it (OPT, WAR, FUT, FOP…)"""
     market_key: str = ""
     """the simulator's name for its price process ("" = the underlying's symbol)"""
+    basis: float = 1.0
+    """the factor it trades at over its price process (a later futures month's carry)"""
 
     @property
     def is_option(self) -> bool:

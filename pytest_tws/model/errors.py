@@ -32,6 +32,7 @@ class Code(IntEnum):
     AUTO_OPEN_ORDERS_NEEDS_CLIENT0 = 327
     NOT_SUBSCRIBED = 354
     NO_HISTORICAL_QUERY = 366
+    CONTRACT_NOT_TRADABLE = 412
     ORDER_SIZE_ZERO = 434
     CONNECTIVITY_LOST = 1100
     RESTORED_DATA_LOST = 1101
@@ -77,6 +78,8 @@ TEXTS: dict[Code, str] = {
     "the auto bind TWS orders property.",
     Code.NOT_SUBSCRIBED: "Requested market data is not subscribed.",
     Code.NO_HISTORICAL_QUERY: "No historical data query found for ticker id:{}",
+    # IBKR's message-codes table; seen on orders for data-only contracts (erdewit/ib_insync#389)
+    Code.CONTRACT_NOT_TRADABLE: "The contract is not available for trading.",
     Code.ORDER_SIZE_ZERO: "The order size cannot be zero.",
     Code.CONNECTIVITY_LOST: "Connectivity between IBKR and Trader Workstation has been lost.",
     Code.RESTORED_DATA_LOST: "Connectivity between IB and Trader Workstation has been "

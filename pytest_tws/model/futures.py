@@ -5,6 +5,7 @@ trade dates (the exchanges' published rules), and deterministic conIds in a fake
 from __future__ import annotations
 
 import calendar
+import math
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from pytest_tws.model.exchanges import hours_for, hours_strings
 from pytest_tws.model.instruments import FutureOptionRoot, FutureRoot
 
 MONTH_CODES = "FGHJKMNQUVXZ"
+DAYS_PER_YEAR = 365.0
 FUTURE_CON_ID_BASE = 1_100_000_000
 _IDS_PER_ROOT = 10_000
 FOP_CON_ID_BASE = 1_200_000_000
@@ -105,8 +107,14 @@ def future_con_id(root_index: int, year: int, month: int) -> int:
     return FUTURE_CON_ID_BASE + root_index * _IDS_PER_ROOT + (year % 100) * 100 + month
 
 
+def carry_basis(root: FutureRoot, front_last: date, last: date) -> float:
+    """The factor a month trades at over the front month (the root's price process):
+    exp(carry x days between their last trade dates / 365). Deterministic: no noise."""
+    return math.exp(root.carry * (last - front_last).days / DAYS_PER_YEAR)
+
+
 def future_spec(root: FutureRoot, root_index: int, year: int, month: int, last: date,
-                today: date, under_con_id: int = 0) -> ContractSpec:
+                today: date, basis: float = 1.0) -> ContractSpec:
     trading, liquid = hours_strings(hours_for("FUT", root.exchange), today)
     return ContractSpec(
         con_id=future_con_id(root_index, year, month), symbol=root.symbol, sec_type="FUT",
@@ -116,8 +124,8 @@ def future_spec(root: FutureRoot, root_index: int, year: int, month: int, last: 
         multiplier=root.multiplier, long_name=root.long_name, min_tick=root.min_tick,
         valid_exchanges=root.exchange, order_types=FUTURE_ORDER_TYPES,
         market_rule_ids=market_rule_for(root.min_tick), time_zone_id="US/Central",
-        trading_hours=trading, liquid_hours=liquid, under_con_id=under_con_id,
-        under_symbol=root.symbol, under_sec_type="IND",
+        trading_hours=trading, liquid_hours=liquid, under_con_id=root.under_con_id,
+        under_symbol=root.symbol, under_sec_type="IND", basis=basis,
         market_name=root.trading_class, contract_month=f"{year}{month:02d}",
         real_expiration_date=f"{last:%Y%m%d}", agg_group=2, suggested_size_increment=1.0,
         market_key=root.key, derivative_sec_types=("FOP",),

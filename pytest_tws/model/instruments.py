@@ -84,6 +84,10 @@ class FutureRoot:
     """the index it settles to (its underConId), if the catalog lists it"""
     market: str = ""
     """another root whose price process it shares (MES trades at ES's price)"""
+    carry: float = 0.0
+    """annual carry: a later month trades at front x exp(carry x days after front / 365)"""
+    under_con_id: int = 0
+    """the index product TWS reports as its underConId (0 where TWS's is not known)"""
 
     @property
     def trading_class(self) -> str:
@@ -275,7 +279,8 @@ def _future(r: _Record) -> FutureRoot:
         reference_price=r.number("price"), volatility=r.number("vol", 0.2),
         min_tick=r.number("minTick", 0.25), currency=r.text("currency", "USD").upper(),
         local_root=r.text("localRoot", ""), index=r.text("index", ""),
-        market=r.text("market", ""),
+        market=r.text("market", ""), carry=r.number("carry", 0.0, positive=False),
+        under_con_id=r.integer("underConId", 0),
     )
 
 

@@ -20,6 +20,18 @@ KNOWN_ORDER_TYPES = frozenset({
     "LMT + MKT", "PEG STK", "AUC",
 })
 SIDES = frozenset({"BUY", "SELL", "SSHORT"})
+#: Classes TWS gives data for but takes no orders on: an index is a value, not a security.
+#: TWS answers such an order with 412 "The contract is not available for trading." and no
+#: order status (IBKR's message-codes table; the code as seen by ib_insync users:
+#: github.com/erdewit/ib_insync/issues/389).
+NON_TRADABLE_SEC_TYPES = frozenset({"IND"})
+
+
+def check_tradable(spec: ContractSpec, order_id: int) -> ContractSpec:
+    """`spec` if TWS takes orders on it, else TWS's 412."""
+    if spec.sec_type in NON_TRADABLE_SEC_TYPES:
+        raise TwsError(Code.CONTRACT_NOT_TRADABLE, req_id=order_id)
+    return spec
 
 
 def invalid(order_id: int, tag: str, cause: str) -> TwsError:
@@ -54,15 +66,17 @@ def resolve(catalog: Catalog, query: ContractQuery,
         matches = catalog.find(replace(query, exchange="")) if query.is_specific else []
         if len(matches) != 1:
             raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=ticket.order_id)
-        return matches[0].with_exchange(query.exchange or "SMART"), ()
+        spec = check_tradable(matches[0], ticket.order_id)
+        return spec.with_exchange(query.exchange or "SMART"), ()
     if not ticket.legs:
         raise invalid(ticket.order_id, "bN", "Security type 'BAG' requires combo leg details.")
     legs: list[ResolvedLeg] = []
     for leg in ticket.legs:
-        spec = catalog.by_con_id(leg.con_id)
-        if spec is None:
+        found = catalog.by_con_id(leg.con_id)
+        if found is None:
             raise TwsError(Code.NO_SECURITY_DEFINITION, req_id=ticket.order_id)
-        legs.append(ResolvedLeg(leg, spec.with_exchange(leg.exchange or "SMART")))
+        check_tradable(found, ticket.order_id)
+        legs.append(ResolvedLeg(leg, found.with_exchange(leg.exchange or "SMART")))
     bag = ContractSpec(
         con_id=BAG_CON_ID, symbol=query.symbol or legs[0].contract.symbol, sec_type="BAG",
         currency=query.currency or "USD", exchange=query.exchange or "SMART",

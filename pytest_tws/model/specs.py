@@ -50,6 +50,17 @@ def _valid_exchanges(u: Underlying) -> str:
     return f"SMART,{u.primary_exchange}"
 
 
+#: LSE stocks in GBP are quoted in pence: TWS's contract details say priceMagnifier 100, and
+#: quotes, bars, order prices and avgCost are in pence while the currency stays GBP (IB
+#: Gateway users' records of reqContractDetails: priceMagnifier=100 for LSE/GBP, 1 for US).
+PENCE_MAGNIFIER = 100
+
+
+def price_magnifier(u: Underlying) -> int:
+    """The priceMagnifier TWS reports for a stock: 100 for an LSE listing in GBP, else 1."""
+    return PENCE_MAGNIFIER if (u.primary_exchange, u.currency) == ("LSE", "GBP") else 1
+
+
 def stock_spec(u: Underlying, today: date) -> ContractSpec:
     """A stock or ETF (or an index when ``u.sec_type == "IND"``)."""
     hours = hours_for(u.sec_type, u.primary_exchange)
@@ -76,7 +87,7 @@ def stock_spec(u: Underlying, today: date) -> ContractSpec:
         time_zone_id=hours.time_zone_id, trading_hours=trading, liquid_hours=liquid,
         sec_ids=(("ISIN", u.isin),) if u.isin else (), market_name=trading_class,
         derivative_sec_types=("CFD", "OPT", "IOPT", "WAR") if u.has_options else ("CFD",),
-        market_key=u.key,
+        market_key=u.key, price_magnifier=price_magnifier(u),
     )
 
 

@@ -19,7 +19,7 @@ import pytest
 from pytest_tws import FakeTWS
 from pytest_tws.fake.backend import Limits
 from pytest_tws.wire import protobuf
-from pytest_tws.wire.versions import TEXT_PROTOCOL_MAX
+from pytest_tws.wire.versions import MIN_SERVER_VER_CANCEL_CONTRACT_DATA, TEXT_PROTOCOL_MAX
 from tests.clients import orders_spec as spec
 
 ibapi_client = pytest.importorskip("ibapi.client")
@@ -369,3 +369,19 @@ def test_message_rate_over_the_limit_answers_100(version: int) -> None:
             app.wait("error 100", lambda: MAX_RATE in app.errors())
         finally:
             stop(app, thread)
+
+
+def test_cancel_contract_data_is_read_and_answered_with_nothing(app: App, tws: FakeTWS) -> None:
+    if app.serverVersion() < MIN_SERVER_VER_CANCEL_CONTRACT_DATA:
+        pytest.skip("ibapi refuses cancelContractData below v215 (protobuf-only)")
+    [msft] = details(app, 31, stock("MSFT"))
+    app.cancelContractData(31)
+    # a session's requests are handled in order: once currentTime is back, the cancel was read
+    app.reqCurrentTime()
+    app.wait("currentTime", lambda: app.of("currentTime"))
+    # the fake read it (it is recorded with its reqId) and answered nothing: the details were
+    # complete, and TWS has no confirmation message for a cancel
+    [cancel] = tws.requests("CANCEL_CONTRACT_DATA")
+    assert cancel.fields == {"reqId": 31} and app.errors(31) == []
+    assert msft.contract.conId == MSFT_CON_ID
+    wire(app, app.serverVersion(), "contractData", "contractDataEnd")

@@ -10,6 +10,7 @@ import pytest
 from pytest_tws.wire.messages import In, Out
 from pytest_tws.wire.schemas import REQUESTS, RESPONSES
 from pytest_tws.wire.versions import (
+    MIN_SERVER_VER_CANCEL_CONTRACT_DATA,
     MIN_SERVER_VER_CASH_QTY,
     MIN_SERVER_VER_MARKET_RULES,
     MIN_SERVER_VER_MODELS_SUPPORT,
@@ -76,6 +77,8 @@ MESSAGE_SINCE = {
     In.REQ_SMART_COMPONENTS: MIN_SERVER_VER_REQ_SMART_COMPONENTS,
     In.REQ_MARKET_RULE: MIN_SERVER_VER_MARKET_RULES,
     In.REQ_USER_INFO: MIN_SERVER_VER_USER_INFO,
+    # protobuf-only: every client refuses it below 215 (ibapi's client.py)
+    In.CANCEL_CONTRACT_DATA: MIN_SERVER_VER_CANCEL_CONTRACT_DATA,
 }
 
 

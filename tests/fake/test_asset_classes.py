@@ -4,6 +4,7 @@ details, chains, a quote, bars, and an order where the class is tradable."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import pytest
 from ib_async import (
@@ -97,6 +98,15 @@ async def test_non_us_stocks_carry_their_currency_and_exchange(ib: IB) -> None:
         assert details.secIdList and details.secIdList[0].tag == "ISIN"
         bid, ask, _ = await snapshot(ib, details.contract)
         assert 0 < bid < ask
+    [vod] = await ib.reqContractDetailsAsync(Stock("VOD", "LSE", "GBP"))
+    [sap] = await ib.reqContractDetailsAsync(Stock("SAP", "IBIS", "EUR"))
+    # LSE stocks in GBP are quoted in pence: TWS says priceMagnifier 100 (1 elsewhere), and
+    # quotes, bars and fills are in pence (VOD ~72p, not ~0.72)
+    assert (vod.priceMagnifier, sap.priceMagnifier) == (100, 1)
+    bid, ask, _ = await snapshot(ib, vod.contract)
+    assert 30 < bid < ask < 150
+    assert all(30 < close < 150 for close in await bars_of(ib, vod.contract))
+    assert bid <= await filled(ib, vod.contract, 100) <= ask + 1
     [toyota] = await ib.reqContractDetailsAsync(Stock("7203", "TSEJ", "JPY"))
     # Tokyo has a lunch break: two sessions a trading day.
     assert "0900-" in toyota.liquidHours and "1230-" in toyota.liquidHours
@@ -162,6 +172,24 @@ async def test_futures_list_every_month_and_trade_with_their_multiplier(ib: IB) 
     assert position.avgCost == pytest.approx(price * 50)  # TWS's averageCost has the multiplier
     [fill] = [f for f in ib.fills() if f.contract.conId == es.conId]
     assert fill.commissionReport.commission == pytest.approx(0.85)
+
+
+async def test_each_futures_month_has_its_own_price_and_tws_under_con_id(ib: IB) -> None:
+    details = await ib.reqContractDetailsAsync(Future("ES", exchange="CME"))
+    # TWS names the CME index product as an ES future's underlying (IBKR Web API docs)
+    assert {(d.underConId, d.underSymbol, d.underSecType) for d in details} == {
+        (11004968, "ES", "IND")}
+    [nq] = (await ib.reqContractDetailsAsync(Future("NQ", exchange="CME")))[:1]
+    assert nq.underConId == 0  # not published: the fake says 0
+    front, later = details[0], details[2]
+    days = (datetime.strptime(later.contract.lastTradeDateOrContractMonth, "%Y%m%d")
+            - datetime.strptime(front.contract.lastTradeDateOrContractMonth, "%Y%m%d")).days
+    fb, fa, _ = await snapshot(ib, front.contract)
+    lb, la, _ = await snapshot(ib, later.contract)
+    carry = (fb + fa) / 2 * (math.exp(0.03 * days / 365) - 1)  # ES: 3 %/yr over the front
+    assert la - lb == pytest.approx(0.25)
+    # the two snapshots are a moment apart: the front may move a few ticks meanwhile
+    assert abs((lb + la) / 2 - (fb + fa) / 2 - carry) <= 1.0 and carry > 10
 
 
 async def test_crude_and_gold_follow_their_last_trade_rules(ib: IB) -> None:
@@ -249,3 +277,14 @@ async def test_added_future_forex_and_index(fake_tws: FakeTWS, ib: IB) -> None:
     fake_tws.catalog.add_index("FOOX", 1234.0, exchange="CBOE")
     [foox] = await ib.qualifyContractsAsync(Index("FOOX", "CBOE", "USD"))
     assert foox.conId
+
+
+async def test_an_order_on_an_index_gets_tws_error_412_and_no_fill(ib: IB) -> None:
+    [spx] = await ib.qualifyContractsAsync(Index("SPX", "CBOE", "USD"))
+    errors: list[tuple[int, int, str]] = []
+    ib.errorEvent += lambda req_id, code, text, _contract: errors.append((req_id, code, text))
+    trade = ib.placeOrder(spx, MarketOrder("BUY", 1))
+    await wait_until(lambda: errors, "TWS's answer to the index order", timeout=TIMEOUT)
+    assert errors == [(trade.order.orderId, 412, "The contract is not available for trading.")]
+    assert not trade.fills and trade.orderStatus.filled == 0
+    assert not [p for p in ib.positions() if p.contract.conId == spx.conId]

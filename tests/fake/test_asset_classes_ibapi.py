@@ -50,6 +50,7 @@ def test_forex_future_index_and_crypto_details(app: App) -> None:
     es = details_of(app, 22, symbol="ES", secType="FUT", exchange="CME")
     assert len(es) == 5 and {d.contract.multiplier for d in es} == {"50"}
     assert es[0].realExpirationDate == es[0].contract.lastTradeDateOrContractMonth
+    assert {d.underConId for d in es} == {11004968}  # the CME index product, as TWS names it
     [spx] = details_of(app, 23, symbol="SPX", secType="IND", exchange="CBOE")
     assert spx.contract.conId == 416904 and spx.timeZoneId == "US/Central"
     [btc] = details_of(app, 24, symbol="BTC", secType="CRYPTO", exchange="PAXOS",
@@ -58,4 +59,23 @@ def test_forex_future_index_and_crypto_details(app: App) -> None:
     [aapl] = details_of(app, 25, symbol="AAPL", secType="STK", exchange="SMART",
                         currency="USD")
     assert [(t.tag, t.value) for t in aapl.secIdList] == [("ISIN", "US0378331005")]
+    [vod] = details_of(app, 26, symbol="VOD", secType="STK", exchange="LSE", currency="GBP")
+    assert (vod.priceMagnifier, aapl.priceMagnifier) == (100, 1)  # LSE/GBP quoted in pence
     assert aapl.contract.primaryExchange == "NASDAQ" and aapl.marketName == "NMS"
+
+
+def test_an_order_on_an_index_gets_tws_error_412(app: App) -> None:
+    from ibapi.order import Order
+
+    contract = Contract()
+    contract.symbol, contract.secType, contract.exchange = "SPX", "IND", "CBOE"
+    contract.currency = "USD"
+    order = Order()
+    order.action, order.orderType, order.totalQuantity = "BUY", "MKT", Decimal(1)
+    assert app.next_valid_id is not None
+    order_id = app.next_valid_id
+    app.details_done[order_id] = threading.Event()
+    app.placeOrder(order_id, contract, order)
+    assert app.details_done[order_id].wait(WAIT)
+    assert [e for e in app.errors if e[0] == order_id] == [
+        (order_id, 412, "The contract is not available for trading.")]

@@ -3,6 +3,7 @@ ES futures options on the right future; partial matches as TWS does them."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
@@ -75,3 +76,45 @@ def test_an_option_without_strike_is_the_whole_expiry(catalog: Catalog):
     assert {o.trading_class for o in options} == {"SPXW"}
     ids = {o.con_id for o in catalog.find(ContractQuery(symbol="SPX", sec_type="OPT"))}
     assert len(ids) == 2 * len(catalog.strikes("SPX")) * len(catalog.expirations("SPX"))
+
+
+def test_each_month_trades_at_the_front_plus_its_carry(catalog: Catalog):
+    from datetime import datetime, timezone
+
+    from pytest_tws.fake.quotes import build_simulator, quote_spec
+
+    es = catalog.futures("ES")
+    assert es[0].basis == 1.0
+    front_last = date.fromisoformat(es[0].last_trade_date)
+    start = datetime(2026, 11, 25, 15, tzinfo=timezone.utc)
+    market = build_simulator(catalog, seed=7, start=start)
+    now = datetime(2026, 11, 25, 15, 30, tzinfo=timezone.utc)
+    front = quote_spec(market, es[0], now)
+    mids = [front.bid + front.ask]
+    for later in es[1:]:
+        days = (date.fromisoformat(later.last_trade_date) - front_last).days
+        assert later.basis == pytest.approx(math.exp(0.03 * days / 365))  # ES's carry, 3 %/yr
+        q = quote_spec(market, later, now)
+        shift = (q.bid + q.ask - front.bid - front.ask) / 2
+        # the same whole number of ticks on every price; one-tick spread kept
+        assert shift == pytest.approx(round(0.5 * mids[0] * (later.basis - 1) / 0.25) * 0.25)
+        assert q.ask - q.bid == pytest.approx(0.25) and q.last - front.last == pytest.approx(shift)
+        mids.append(q.bid + q.ask)
+    assert mids == sorted(mids) and len(set(mids)) == len(mids)  # contango: each month higher
+    # a backwardated root (CL's carry is negative) falls month by month
+    cl = [quote_spec(market, f, now) for f in catalog.futures("CL")[:3]]
+    assert cl[0].bid > cl[1].bid > cl[2].bid
+    # the same seed gives the same prices
+    again = build_simulator(catalog, seed=7, start=start)
+    assert quote_spec(again, es[2], now) == quote_spec(market, es[2], now)
+
+
+def test_under_con_id_as_tws_reports_it(catalog: Catalog):
+    # ES and MES: the CME index product IBKR publishes (Web API docs, /trsrv/futures)
+    assert {f.under_con_id for f in catalog.futures("ES")} == {11004968}
+    assert {f.under_con_id for f in catalog.futures("MES")} == {362673777}
+    assert {f.under_con_id for f in catalog.futures("NQ")} == {0}
+    expiry, _, future, strikes = catalog.fop_chain("ES")[0]
+    [fop] = catalog.find(ContractQuery(symbol="ES", sec_type="FOP", strike=strikes[0],
+                                       right="C", last_trade_date=f"{expiry:%Y%m%d}"))
+    assert fop.under_con_id == future.con_id and fop.under_sec_type == "FUT"

@@ -126,6 +126,17 @@ def test_cancels(client: str, version: int, method: str, message_id: In) -> None
     assert decoded(version, message_id, method, 4242)["reqId"] == 4242
 
 
+@pytest.mark.parametrize(("client", "version"), [
+    p for p in versions(extra=(v.MIN_SERVER_VER_CANCEL_CONTRACT_DATA,))
+    if p.values[1] >= v.MIN_SERVER_VER_CANCEL_CONTRACT_DATA])  # ibapi refuses it below
+@SETTINGS
+@given(req_id=ids)
+def test_cancel_contract_data_is_protobuf_only(client: str, version: int, req_id: int) -> None:
+    assert expected_kind(version, In.CANCEL_CONTRACT_DATA) == "protobuf"
+    assert decoded(version, In.CANCEL_CONTRACT_DATA, "cancelContractData", req_id) == {
+        "reqId": req_id}
+
+
 # -- contracts and history -----------------------------------------------------------------
 
 

@@ -39,7 +39,14 @@ def req_sec_def_opt_params(session: Session, values: Values) -> None:
     session.send(layouts.option_parameters_end(req_id))
 
 
+def cancel_contract_data(session: Session, values: Values) -> None:
+    """cancelContractData: the fake answers reqContractDetails at once, so by the time a
+    cancel arrives its answer (contractDataEnd included) is out and there is nothing to stop.
+    TWS has no confirmation message for it (ibapi's EWrapper has none), so nothing is sent."""
+
+
 HANDLERS: dict[In, Handler] = {
     In.REQ_CONTRACT_DATA: req_contract_details,
+    In.CANCEL_CONTRACT_DATA: cancel_contract_data,
     In.REQ_SEC_DEF_OPT_PARAMS: req_sec_def_opt_params,
 }

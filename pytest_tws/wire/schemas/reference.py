@@ -2,8 +2,8 @@
 codes, soft-dollar tiers, user info. Layouts as ibapi 10.50's EClient/decoder write and read
 them (text protocol); each request is refused by clients below its MIN_SERVER_VER gate.
 
-cancelContractData (106) exists only from MIN_SERVER_VER_CANCEL_CONTRACT_DATA (215), past
-the text protocol: no text layout to give it.
+cancelContractData (106), protobuf-only from MIN_SERVER_VER_CANCEL_CONTRACT_DATA (215), is
+in schemas/contracts.py with reqContractDetails.
 """
 
 from __future__ import annotations
