@@ -9,6 +9,7 @@ from pytest_tws.fake.handlers import (
     account,
     connection,
     contracts,
+    head_timestamp,
     market_data,
     orders,
     reference,
@@ -29,5 +30,5 @@ def _merge(*tables: Mapping[In, Handler]) -> dict[In, Handler]:
 
 HANDLERS: dict[In, Handler] = _merge(
     connection.HANDLERS, account.HANDLERS, contracts.HANDLERS, orders.HANDLERS,
-    market_data.HANDLERS, reference.HANDLERS, identity.HANDLERS,
+    market_data.HANDLERS, reference.HANDLERS, identity.HANDLERS, head_timestamp.HANDLERS,
 )

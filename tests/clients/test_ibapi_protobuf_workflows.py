@@ -39,7 +39,8 @@ RECORDED = ("nextValidId", "managedAccounts", "currentTime", "error", "contractD
             "contractDetailsEnd", "securityDefinitionOptionParameter",
             "securityDefinitionOptionParameterEnd", "tickPrice", "tickSize", "tickString",
             "tickGeneric", "tickReqParams", "marketDataType", "tickSnapshotEnd",
-            "historicalData", "historicalDataEnd", "orderStatus", "openOrder", "openOrderEnd",
+            "historicalData", "historicalDataEnd", "headTimestamp", "orderStatus", "openOrder",
+            "openOrderEnd",
             "execDetails", "execDetailsEnd", "commissionAndFeesReport", "position",
             "positionEnd", "accountSummary", "accountSummaryEnd", "updateAccountValue",
             "updatePortfolio", "updateAccountTime", "accountDownloadEnd", "completedOrder",
@@ -272,6 +273,14 @@ def test_historical_bars(app: App) -> None:
     assert len(bars) >= 7
     assert all(b.low <= min(b.open, b.close) <= max(b.open, b.close) <= b.high for b in bars)
     wire(app, app.serverVersion(), "historicalData", "historicalDataEnd")
+
+
+def test_head_timestamp(app: App) -> None:
+    app.reqHeadTimeStamp(32, stock("SPY", spec.SPY_CON_ID), "TRADES", 1, 1)
+    app.wait("the head timestamp", lambda: app.of("headTimestamp", 32))
+    assert app.of("headTimestamp", 32) == [(32, "19930129-14:30:00")]
+    app.cancelHeadTimeStamp(32)
+    wire(app, app.serverVersion(), "headTimestamp")
 
 
 # -- 1C: orders, positions, executions, account ----------------------------------------------
