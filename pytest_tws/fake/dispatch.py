@@ -9,8 +9,10 @@ from pytest_tws.fake.handlers import (
     account,
     connection,
     contracts,
+    head_timestamp,
     market_data,
     orders,
+    realtime_bars,
     reference,
 )
 from pytest_tws.fake.session import Handler
@@ -29,5 +31,6 @@ def _merge(*tables: Mapping[In, Handler]) -> dict[In, Handler]:
 
 HANDLERS: dict[In, Handler] = _merge(
     connection.HANDLERS, account.HANDLERS, contracts.HANDLERS, orders.HANDLERS,
-    market_data.HANDLERS, reference.HANDLERS, identity.HANDLERS,
+    market_data.HANDLERS, reference.HANDLERS, identity.HANDLERS, head_timestamp.HANDLERS,
+    realtime_bars.HANDLERS,
 )

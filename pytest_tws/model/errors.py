@@ -52,6 +52,9 @@ class Code(IntEnum):
 
 
 #: Texts as real TWS writes them; `{}` placeholders are filled per occurrence.
+#: how every error 162 (the historical data farm refusing a query) begins
+HMDS_ERROR = "Historical Market Data Service error message:"
+
 TEXTS: dict[Code, str] = {
     Code.MAX_RATE_EXCEEDED: "Max rate of messages per second has been exceeded:max={} rec={} ({})",
     Code.MAX_TICKERS: "Max number of tickers has been reached.",
@@ -64,8 +67,7 @@ TEXTS: dict[Code, str] = {
     Code.ORDER_NOT_FOUND_CANCEL: "Can't find order with id ={}",
     Code.NOT_CANCELLABLE: "Cancel attempted when order is not in a cancellable state.  "
     "Order permId ={}",
-    Code.HISTORICAL_PACING: "Historical Market Data Service error message:"
-    "Historical data request pacing violation",
+    Code.HISTORICAL_PACING: HMDS_ERROR + "Historical data request pacing violation",
     Code.NO_SECURITY_DEFINITION: "No security definition has been found for the request",
     Code.ORDER_REJECTED: "Order rejected - reason:{}",
     Code.ORDER_CANCELLED: "Order Canceled - reason:{}",

@@ -46,6 +46,7 @@ RENAMES: dict[tuple[str, str], str] = {
     ("HistoricalData", "historicalDataBars"): "bars",
     ("HistoricalDataUpdate", "historicalDataBar"): "bar",
     ("HistoricalDataBar", "WAP"): "wap",
+    ("RealTimeBarTick", "WAP"): "wap",
     ("Execution", "isLiquidation"): "liquidation",
     ("Execution", "isPriceRevisionPending"): "pendingPriceRevision",
     ("CommissionAndFeesReport", "bondYield"): "yield_",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_tws import FakeTWS
+from pytest_tws.clock import VirtualClock
 from pytest_tws.fake.backend import Limits
 from pytest_tws.wire import protobuf
 from pytest_tws.wire.versions import MIN_SERVER_VER_CANCEL_CONTRACT_DATA, TEXT_PROTOCOL_MAX
@@ -39,7 +41,8 @@ RECORDED = ("nextValidId", "managedAccounts", "currentTime", "error", "contractD
             "contractDetailsEnd", "securityDefinitionOptionParameter",
             "securityDefinitionOptionParameterEnd", "tickPrice", "tickSize", "tickString",
             "tickGeneric", "tickReqParams", "marketDataType", "tickSnapshotEnd",
-            "historicalData", "historicalDataEnd", "orderStatus", "openOrder", "openOrderEnd",
+            "historicalData", "historicalDataEnd", "headTimestamp", "realtimeBar", "orderStatus",
+            "openOrder", "openOrderEnd",
             "execDetails", "execDetailsEnd", "commissionAndFeesReport", "position",
             "positionEnd", "accountSummary", "accountSummaryEnd", "updateAccountValue",
             "updatePortfolio", "updateAccountTime", "accountDownloadEnd", "completedOrder",
@@ -272,6 +275,35 @@ def test_historical_bars(app: App) -> None:
     assert len(bars) >= 7
     assert all(b.low <= min(b.open, b.close) <= max(b.open, b.close) <= b.high for b in bars)
     wire(app, app.serverVersion(), "historicalData", "historicalDataEnd")
+
+
+def test_head_timestamp(app: App) -> None:
+    app.reqHeadTimeStamp(32, stock("SPY", spec.SPY_CON_ID), "TRADES", 1, 1)
+    app.wait("the head timestamp", lambda: app.of("headTimestamp", 32))
+    assert app.of("headTimestamp", 32) == [(32, "19930129-14:30:00")]
+    app.cancelHeadTimeStamp(32)
+    wire(app, app.serverVersion(), "headTimestamp")
+
+
+def test_real_time_bars(tws: FakeTWS) -> None:
+    clock = VirtualClock()
+    tws.use_clock(clock)  # drops every session: connect after it
+    try:
+        app, thread = start(tws, 4, tws.max_server_version)
+        try:
+            app.reqRealTimeBars(33, stock("SPY", spec.SPY_CON_ID), 5, "MIDPOINT", False, [])
+            deadline = time.monotonic() + TIMEOUT
+            while not app.of("realtimeBar", 33) and time.monotonic() < deadline:
+                clock.advance(0.25)  # the bars come only as the fake's clock moves
+                time.sleep(0.01)  # let the fake's loop run the feed tick this woke
+            app.wait("a real-time bar", lambda: app.of("realtimeBar", 33))
+            assert app.of("realtimeBar", 33)[0][1] % 5 == 0
+            app.cancelRealTimeBars(33)
+            wire(app, app.serverVersion(), "realTimeBarTick")  # ibapi names it so
+        finally:
+            stop(app, thread)
+    finally:
+        tws.use_clock(None)
 
 
 # -- 1C: orders, positions, executions, account ----------------------------------------------

@@ -10,7 +10,11 @@ from hypothesis import strategies as st
 
 from pytest_tws.wire.messages import In
 from pytest_tws.wire.schemas import REQUESTS
-from pytest_tws.wire.versions import MIN_SERVER_VER_SYNT_REALTIME_BARS
+from pytest_tws.wire.versions import (
+    MIN_SERVER_VER_CANCEL_HEADTIMESTAMP,
+    MIN_SERVER_VER_REQ_HEAD_TIMESTAMP,
+    MIN_SERVER_VER_SYNT_REALTIME_BARS,
+)
 from tests.oracle.clients import TEXT_VERSIONS, View, client_versions, encode_request, mismatches
 from tests.oracle.strategies import build_contract, contracts, ids, tag_values, text
 
@@ -53,3 +57,33 @@ def test_cancel_historical_data(client: str, version: int) -> None:
                             message_id=In.CANCEL_HISTORICAL_DATA)
     assert REQUESTS[In.CANCEL_HISTORICAL_DATA].decode(fields, version) == {
         "version": 1, "reqId": 31}
+
+
+HEAD_VERSIONS = client_versions(versions=sorted(
+    {v for v in TEXT_VERSIONS if v >= MIN_SERVER_VER_REQ_HEAD_TIMESTAMP}
+    | {MIN_SERVER_VER_REQ_HEAD_TIMESTAMP, MIN_SERVER_VER_CANCEL_HEADTIMESTAMP}))
+
+
+@pytest.mark.parametrize(("client", "version"), HEAD_VERSIONS)
+@SETTINGS
+@given(spec=contracts(), req_id=ids, what=WHAT_TO_SHOW, use_rth=st.booleans(),
+       format_date=st.sampled_from([1, 2]))
+def test_req_head_timestamp(client: str, version: int, spec: dict[str, Any], req_id: int,
+                            what: str, use_rth: bool, format_date: int) -> None:
+    spec.pop("deltaNeutralContract", None)
+    contract = build_contract(client, spec)
+    fields = encode_request(client, version, "reqHeadTimeStamp", req_id, contract, what,
+                            use_rth, format_date, message_id=In.REQ_HEAD_TIMESTAMP)
+    values = REQUESTS[In.REQ_HEAD_TIMESTAMP].decode(fields, version)
+    expected = View(reqId=req_id, contract=contract, whatToShow=what, useRTH=use_rth,
+                    formatDate=format_date)
+    assert mismatches(values, expected) == []
+
+
+@pytest.mark.parametrize(("client", "version"), client_versions(versions=sorted(
+    {v for v in TEXT_VERSIONS if v >= MIN_SERVER_VER_CANCEL_HEADTIMESTAMP}
+    | {MIN_SERVER_VER_CANCEL_HEADTIMESTAMP})))
+def test_cancel_head_timestamp(client: str, version: int) -> None:
+    fields = encode_request(client, version, "cancelHeadTimeStamp", 77,
+                            message_id=In.CANCEL_HEAD_TIMESTAMP)
+    assert REQUESTS[In.CANCEL_HEAD_TIMESTAMP].decode(fields, version) == {"reqId": 77}

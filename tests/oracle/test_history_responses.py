@@ -15,6 +15,7 @@ from pytest_tws.wire.schema import Message
 from pytest_tws.wire.schemas import RESPONSES
 from pytest_tws.wire.versions import (
     MIN_SERVER_VER_HISTORICAL_DATA_END,
+    MIN_SERVER_VER_REQ_HEAD_TIMESTAMP,
     MIN_SERVER_VER_SYNT_REALTIME_BARS,
 )
 from tests.oracle.clients import TEXT_VERSIONS, Call, client_versions, decode_response
@@ -76,3 +77,13 @@ def test_historical_data_update(client: str, version: int, req_id: int, bar: ml.
     (call,) = _decode(client, version, message)
     assert call.name == "historicalDataUpdate" and call.args[0] == req_id
     _same_bar(client, call.args[1], bar)
+
+
+@pytest.mark.parametrize(("client", "version"), client_versions(versions=sorted(
+    {*TEXT_VERSIONS, MIN_SERVER_VER_REQ_HEAD_TIMESTAMP})))
+@SETTINGS
+@given(req_id=ids, stamp=st.sampled_from(["19801212-14:30:00", "728317800", "20040102-14:30:00"]))
+def test_head_timestamp(client: str, version: int, req_id: int, stamp: str) -> None:
+    message = Message(RESPONSES[Out.HEAD_TIMESTAMP], {"reqId": req_id, "headTimestamp": stamp})
+    (call,) = _decode(client, version, message)
+    assert (call.name, call.args) == ("headTimestamp", (req_id, stamp))

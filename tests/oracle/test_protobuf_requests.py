@@ -186,6 +186,49 @@ def test_req_historical_data(client: str, version: int, spec: dict[str, Any], mu
     assert mismatches(values, expected, ignore={"version"}) == []
 
 
+@pytest.mark.parametrize(("client", "version"), versions())
+@SETTINGS
+@given(spec=contracts(sec_types=("STK", "OPT", "FUT", "CASH")), multiplier=NUMERIC, req_id=ids,
+       what=st.sampled_from(["TRADES", "MIDPOINT", "BID_ASK"]), rth=st.integers(0, 1),
+       date_format=st.sampled_from([1, 2]))
+def test_req_head_timestamp(client: str, version: int, spec: dict[str, Any], multiplier: str,
+                            req_id: int, what: str, rth: int, date_format: int) -> None:
+    spec["multiplier"] = multiplier
+    contract = build_contract("ibapi", spec)
+    values = decoded(version, In.REQ_HEAD_TIMESTAMP, "reqHeadTimeStamp", req_id, contract, what,
+                     rth, date_format)
+    expected = View(reqId=req_id, contract=contract, whatToShow=what, useRTH=rth,
+                    formatDate=date_format)
+    assert mismatches(values, expected, ignore={"version"}) == []
+
+
+@pytest.mark.parametrize(("client", "version"), versions())
+def test_cancel_head_timestamp(client: str, version: int) -> None:
+    assert decoded(version, In.CANCEL_HEAD_TIMESTAMP, "cancelHeadTimeStamp", 4242) == {
+        "reqId": 4242}
+
+
+@pytest.mark.parametrize(("client", "version"), versions())
+@SETTINGS
+@given(spec=contracts(sec_types=("STK", "OPT", "FUT", "CASH")), multiplier=NUMERIC, req_id=ids,
+       bar_size=st.integers(1, 60), what=st.sampled_from(["TRADES", "MIDPOINT", "BID", "ASK"]),
+       rth=st.booleans())
+def test_req_real_time_bars(client: str, version: int, spec: dict[str, Any], multiplier: str,
+                            req_id: int, bar_size: int, what: str, rth: bool) -> None:
+    spec["multiplier"] = multiplier
+    contract = build_contract("ibapi", spec)
+    values = decoded(version, In.REQ_REAL_TIME_BARS, "reqRealTimeBars", req_id, contract,
+                     bar_size, what, rth, [])
+    expected = View(reqId=req_id, contract=contract, barSize=bar_size, whatToShow=what,
+                    useRTH=rth, realTimeBarsOptions="")
+    assert mismatches(values, expected, ignore={"version"}) == []
+
+
+@pytest.mark.parametrize(("client", "version"), versions())
+def test_cancel_real_time_bars(client: str, version: int) -> None:
+    assert decoded(version, In.CANCEL_REAL_TIME_BARS, "cancelRealTimeBars", 4242)["reqId"] == 4242
+
+
 # -- orders --------------------------------------------------------------------------------
 
 

@@ -79,6 +79,8 @@ def session_messages() -> list[Message]:
         lambda app, tws: flows.test_contract_details_and_error_200(app),
         lambda app, tws: flows.test_option_chain(app, tws),
         lambda app, tws: flows.test_historical_bars(app),
+        lambda app, tws: flows.test_head_timestamp(app),
+        lambda app, tws: flows.test_real_time_bars(tws),
         flows.test_stock_order_fill_execution_position_and_account,
         flows.test_resting_stock_order_cancels,
         lambda app, tws: flows.test_bag_order_fills_and_books_both_legs(app),
@@ -148,7 +150,8 @@ def test_the_session_covers_the_responses(messages: list[Message]) -> None:
     names = {m.schema.name for m in messages}
     assert {"OPEN_ORDER", "ORDER_STATUS", "EXECUTION_DATA", "COMMISSION_AND_FEES_REPORT",
             "CONTRACT_DATA", "CONTRACT_DATA_END", "SECURITY_DEFINITION_OPTION_PARAMETER",
-            "HISTORICAL_DATA", "POSITION_DATA", "ACCOUNT_SUMMARY", "ACCT_VALUE",
+            "HISTORICAL_DATA", "HEAD_TIMESTAMP", "REAL_TIME_BARS", "POSITION_DATA",
+            "ACCOUNT_SUMMARY", "ACCT_VALUE",
             "PORTFOLIO_VALUE", "ERR_MSG", "NEXT_VALID_ID", "MANAGED_ACCTS"} <= names, names
 
 

@@ -18,11 +18,12 @@ from pytest_tws.wire.schemas import (
     market_data,
     order_messages,
     orders,
+    realtime,
     reference,
 )
 
 _AREAS = (connection, account, contracts, history, market_data, orders, order_messages,
-          reference)
+          reference, realtime)
 
 
 def _table(schemas: Iterable[Schema]) -> dict[int, Schema]:

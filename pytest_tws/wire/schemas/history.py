@@ -6,12 +6,16 @@ the combo legs after formatDate for a BAG, keepUpToDate and chartOptions at thei
 the answers as `Decoder.processHistoricalDataMsg` / `processHistoricalDataEndMsg` /
 `processHistoricalDataUpdateMsg` read them: from MIN_SERVER_VER_HISTORICAL_DATA_END the
 start/end dates leave historicalData for a message of their own.
+
+reqHeadTimeStamp / cancelHeadTimeStamp as `EClient.reqHeadTimeStamp` writes them (from
+MIN_SERVER_VER_REQ_HEAD_TIMESTAMP; no version field; the contract with includeExpired), and
+headTimestamp as `Decoder.processHeadTimestamp` reads it (reqId, the date as text).
 """
 
 from __future__ import annotations
 
 from pytest_tws.wire.messages import In, Out
-from pytest_tws.wire.schema import BOOL, DECIMAL, FLOAT, INT, Field, Schema, group, nest
+from pytest_tws.wire.schema import BOOL, DECIMAL, FLOAT, INT, STR, Field, Schema, group, nest
 from pytest_tws.wire.schemas.common import SHORT_COMBO_LEGS, contract, tag_list_text
 from pytest_tws.wire.versions import (
     MIN_SERVER_VER_HISTORICAL_DATA_END,
@@ -75,5 +79,21 @@ HISTORICAL_DATA_UPDATE = Schema(
     req_id="reqId",
 )
 
-REQUESTS = (REQ_HISTORICAL_DATA, CANCEL_HISTORICAL_DATA)
-RESPONSES = (HISTORICAL_DATA, HISTORICAL_DATA_END, HISTORICAL_DATA_UPDATE)
+REQ_HEAD_TIMESTAMP = Schema(
+    In.REQ_HEAD_TIMESTAMP,
+    Field("reqId", INT),
+    contract(include_expired=True),
+    Field("useRTH", BOOL),
+    Field("whatToShow"),
+    Field("formatDate", INT),
+    req_id="reqId",
+)
+
+CANCEL_HEAD_TIMESTAMP = Schema(In.CANCEL_HEAD_TIMESTAMP, Field("reqId", INT), req_id="reqId")
+
+HEAD_TIMESTAMP = Schema(Out.HEAD_TIMESTAMP, Field("reqId", INT), Field("headTimestamp", STR),
+                        req_id="reqId")
+
+REQUESTS = (REQ_HISTORICAL_DATA, CANCEL_HISTORICAL_DATA, REQ_HEAD_TIMESTAMP,
+            CANCEL_HEAD_TIMESTAMP)
+RESPONSES = (HISTORICAL_DATA, HISTORICAL_DATA_END, HISTORICAL_DATA_UPDATE, HEAD_TIMESTAMP)
