@@ -63,6 +63,8 @@ class _Connection:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+            if direction == TWS:
+                self.proxy.autosave()
 
 
 class RecordingProxy:
@@ -73,8 +75,12 @@ class RecordingProxy:
     """
 
     def __init__(self, upstream_host: str, upstream_port: int, port: int = 0,
-                 scrubber: Scrubber | None = None, clock: Any = time.monotonic) -> None:
+                 scrubber: Scrubber | None = None, clock: Any = time.monotonic,
+                 out: str | Path | None = None) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.out = Path(out) if out is not None else None
+        """where the cassette is saved each time a connection ends, and at `stop`"""
+        self._save_lock = threading.Lock()
         self.scrubber = scrubber if scrubber is not None else Scrubber()
         self.clock = clock
         self.started = clock()
@@ -141,6 +147,11 @@ class RecordingProxy:
             with self._lock:
                 self._entries.extend(entries)
 
+    def autosave(self) -> None:
+        if self.out is not None:
+            with self._save_lock:
+                self.save(self.out)
+
     def stop(self) -> None:
         self._stopping.set()
         if self._listener is not None:
@@ -157,6 +168,7 @@ class RecordingProxy:
             sock.close()
         for thread in self._threads:
             thread.join(JOIN_TIMEOUT)
+        self.autosave()
 
     def __enter__(self) -> RecordingProxy:
         return self.start()
