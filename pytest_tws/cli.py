@@ -1,4 +1,4 @@
-"""`pytest-tws fake | toxiproxy | doctor | record`: the command-line entry points."""
+"""`pytest-tws fake | toxiproxy | doctor | record | replay`: the command-line entry points."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 READY_LINE = "pytest-tws fake TWS listening on {host}:{port}"
 RECORD_READY_LINE = "pytest-tws recording proxy listening on {host}:{port} -> {upstream}"
+REPLAY_READY_LINE = "pytest-tws replay of {cassette} listening on {host}:{port}"
 
 
 def _accounts(args: argparse.Namespace) -> list[str]:
@@ -90,6 +91,31 @@ def _record(args: argparse.Namespace) -> int:
             pass
     print(f"cassette written to {args.out}", flush=True)
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """Serve a cassette until stopped; 1 if any request had no recorded answer."""
+    import threading
+
+    from pytest_tws.cassette.format import CassetteError, load
+    from pytest_tws.cassette.replay import ReplayServer
+
+    try:
+        cassette = load(args.cassette)
+    except (OSError, CassetteError) as exc:
+        print(f"pytest-tws replay: {exc}", file=sys.stderr)
+        return 2
+    stopped = threading.Event()
+    _on_stop_signals(stopped.set)
+    with ReplayServer(cassette, port=args.port, name=args.cassette) as server:
+        print(REPLAY_READY_LINE.format(cassette=args.cassette, host=server.host,
+                                       port=server.port), flush=True)
+        reported = 0
+        while not stopped.wait(SIGNAL_POLL):
+            for failure in server.failures[reported:]:
+                print(failure, file=sys.stderr, flush=True)
+            reported = len(server.failures)
+    return 1 if server.failures else 0
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -169,10 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="port the proxy listens on, 127.0.0.1 (default 0 = any free)")
     record.add_argument("--out", required=True, metavar="FILE", help="the cassette to write")
     record.set_defaults(run=_record)
+
+    replay = commands.add_parser("replay", parents=[common],
+                                 help="serve a cassette as the TWS it was recorded from")
+    replay.add_argument("cassette", metavar="FILE", help="a cassette `record` wrote")
+    replay.add_argument("--port", type=int, default=7497, help="port (default 7497; 0 = any free)")
+    replay.set_defaults(run=_replay)
     return parser
 
 
-COMMANDS = ("fake", "toxiproxy", "doctor", "record")
+COMMANDS = ("fake", "toxiproxy", "doctor", "record", "replay")
 
 
 def command_first(argv: Sequence[str]) -> list[str]:

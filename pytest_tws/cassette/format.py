@@ -163,7 +163,12 @@ class Scrubber:
             if entry.raw is not None:
                 entry.raw = [_replace_text(text, found, ordered) for text in entry.raw]
         cassette.meta["scrubbed"] = sorted(set(found.values()))
+        self._found = found
         return cassette
+
+    def placeholder(self, value: str) -> str:
+        """What the last `scrub` wrote for `value` (the value itself if it hid nothing)."""
+        return getattr(self, "_found", {}).get(value, value)
 
     def _collect(self, values: Any, found: dict[str, str], accounts: list[str],
                  refs: list[str]) -> None:

@@ -88,3 +88,35 @@ def test_record_writes_a_cassette_per_session(upstream: FakeTWS, tmp_path: Path)
         finish(process)
     assert cassette.server_version == 178
     assert "DU7654321" not in out.read_text()
+
+
+def test_replay_serves_what_record_wrote(upstream: FakeTWS, tmp_path: Path) -> None:
+    out = tmp_path / "cli.cassette"
+    recorder, port = launch("record", "--upstream", f"127.0.0.1:{upstream.port}", "--port",
+                            "0", "--out", str(out))
+    try:
+        ib = IB()
+        ib.connect("127.0.0.1", port, clientId=2, timeout=TIMEOUT)
+        ib.reqCurrentTime()
+        ib.disconnect()
+        wait_file(out, "CURRENT_TIME")
+    finally:
+        finish(recorder)
+    upstream.stop()  # nothing behind the replay
+    replayer, port = launch("--port", "0", "replay", str(out))
+    try:
+        ib = IB()
+        ib.connect("127.0.0.1", port, clientId=4, timeout=TIMEOUT)
+        assert ib.managedAccounts() == ["DU0000001"]
+        assert ib.reqCurrentTime() is not None
+        ib.disconnect()
+    finally:
+        finish(replayer)
+    assert replayer.stderr is not None and "no recorded answer" not in replayer.stderr.read()
+
+
+def test_replay_of_a_missing_file_says_so(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "pytest_tws.cli", "replay",
+                             str(tmp_path / "none.cassette")], capture_output=True, text=True,
+                            timeout=TIMEOUT * 3)
+    assert result.returncode == 2 and "none.cassette" in result.stderr
