@@ -1,4 +1,4 @@
-"""`pytest-tws fake | toxiproxy | doctor`: the command-line entry points."""
+"""`pytest-tws fake | toxiproxy | doctor | record | replay`: the command-line entry points."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
+
+#: seconds between checks for a stop signal while recording or replaying
+SIGNAL_POLL = 0.5
 
 if TYPE_CHECKING:
     from pytest_tws.fake import FakeTWS
 
 READY_LINE = "pytest-tws fake TWS listening on {host}:{port}"
+RECORD_READY_LINE = "pytest-tws recording proxy listening on {host}:{port} -> {upstream}"
+REPLAY_READY_LINE = "pytest-tws replay of {cassette} listening on {host}:{port}"
 
 
 def _accounts(args: argparse.Namespace) -> list[str]:
@@ -37,16 +42,19 @@ def make_fake(args: argparse.Namespace) -> FakeTWS:
                    limits=limits, read_only=args.read_only)
 
 
-def _fake(args: argparse.Namespace) -> int:
-    tws = make_fake(args)
-
+def _on_stop_signals(stop: Callable[[], None]) -> None:
     def on_signal(signum: int, frame: object) -> None:
-        tws.request_stop()
+        stop()
 
     # SIGINT is Ctrl+C everywhere; SIGTERM exists on Windows too but is only raised in-process.
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), on_signal)
+
+
+def _fake(args: argparse.Namespace) -> int:
+    tws = make_fake(args)
+    _on_stop_signals(tws.request_stop)
 
     def ready(server: FakeTWS) -> None:
         print(READY_LINE.format(host=server.host, port=server.port), flush=True)
@@ -59,6 +67,55 @@ def _toxiproxy(args: argparse.Namespace) -> int:
     from pytest_tws.netfault.server import run_cli
 
     return run_cli(args.host, args.port)
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host, int(port)
+
+
+def _record(args: argparse.Namespace) -> int:
+    import threading
+
+    from pytest_tws.cassette.proxy import RecordingProxy
+
+    host, port = args.upstream
+    stopped = threading.Event()
+    _on_stop_signals(stopped.set)
+    with RecordingProxy(host, port, port=args.port, out=args.out) as proxy:
+        print(RECORD_READY_LINE.format(host=proxy.host, port=proxy.port,
+                                       upstream=f"{host}:{port}"), flush=True)
+        while not stopped.wait(SIGNAL_POLL):  # a timeout, so Ctrl+C is seen on Windows too
+            pass
+    print(f"cassette written to {args.out}", flush=True)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """Serve a cassette until stopped; 1 if any request had no recorded answer."""
+    import threading
+
+    from pytest_tws.cassette.format import CassetteError, load
+    from pytest_tws.cassette.replay import ReplayServer
+
+    try:
+        cassette = load(args.cassette)
+    except (OSError, CassetteError) as exc:
+        print(f"pytest-tws replay: {exc}", file=sys.stderr)
+        return 2
+    stopped = threading.Event()
+    _on_stop_signals(stopped.set)
+    with ReplayServer(cassette, port=args.port, name=args.cassette) as server:
+        print(REPLAY_READY_LINE.format(cassette=args.cassette, host=server.host,
+                                       port=server.port), flush=True)
+        reported = 0
+        while not stopped.wait(SIGNAL_POLL):
+            for failure in server.failures[reported:]:
+                print(failure, file=sys.stderr, flush=True)
+            reported = len(server.failures)
+    return 1 if server.failures else 0
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -128,10 +185,26 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--timeout", type=float, default=5.0,
                         help="seconds to wait for each answer (default 5)")
     doctor.set_defaults(run=_doctor)
+
+    record = commands.add_parser(
+        "record", parents=[common],
+        help="a recording proxy in front of a TWS: writes a cassette of every session")
+    record.add_argument("--upstream", type=_address, required=True, metavar="HOST:PORT",
+                        help="the TWS / IB Gateway to record (e.g. 127.0.0.1:7497)")
+    record.add_argument("--port", type=int, default=0,
+                        help="port the proxy listens on, 127.0.0.1 (default 0 = any free)")
+    record.add_argument("--out", required=True, metavar="FILE", help="the cassette to write")
+    record.set_defaults(run=_record)
+
+    replay = commands.add_parser("replay", parents=[common],
+                                 help="serve a cassette as the TWS it was recorded from")
+    replay.add_argument("cassette", metavar="FILE", help="a cassette `record` wrote")
+    replay.add_argument("--port", type=int, default=7497, help="port (default 7497; 0 = any free)")
+    replay.set_defaults(run=_replay)
     return parser
 
 
-COMMANDS = ("fake", "toxiproxy", "doctor")
+COMMANDS = ("fake", "toxiproxy", "doctor", "record", "replay")
 
 
 def command_first(argv: Sequence[str]) -> list[str]:

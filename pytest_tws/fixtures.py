@@ -26,7 +26,7 @@ from pytest_tws.live_guard import LiveAccountError, guard_paper_only
 from pytest_tws.model.accounts import DEFAULT_ACCOUNT
 from pytest_tws.paper import PaperSession
 from pytest_tws.report import FAKE_KEY, SECTION, report_enabled
-from pytest_tws.settings import TwsSettings
+from pytest_tws.settings import CASSETTE_MODES, TwsSettings
 from pytest_tws.target import ClientIds, TwsTarget
 
 #: Seconds the `ib` fixture waits for connect (startup sync included) and for cancels.
@@ -95,8 +95,8 @@ def _ib_async_errors(pytestconfig: pytest.Config) -> Iterator[IbAsyncErrors]:
 
 @pytest.fixture(scope="session")
 def _fake_tws_server(tws_settings: TwsSettings) -> Iterator[FakeTWS]:
-    if tws_settings.is_paper:
-        pytest.skip("needs the fake TWS (fake_tws), and this run is --tws=paper")
+    if not tws_settings.uses_fake:
+        pytest.skip(f"needs the fake TWS (fake_tws), and this run is --tws={tws_settings.mode}")
     accounts = (tws_settings.account or DEFAULT_ACCOUNT,)
     with FakeTWS(accounts=accounts, seed=tws_settings.seed,
                  catalog=tws_settings.catalog or None) as tws:
@@ -133,6 +133,10 @@ def paper_tws(pytestconfig: pytest.Config, tws_settings: TwsSettings) -> PaperSe
 def tws_target(request: pytest.FixtureRequest, tws_settings: TwsSettings) -> TwsTarget:
     """Where this test connects: the per-worker fake, or the paper TWS; a fresh clientId."""
     client_ids = _plugin_state(request.config)[1]
+    if tws_settings.mode in CASSETTE_MODES:  # through this test's recording proxy / replay
+        host, port, account = request.getfixturevalue("tws_cassette")
+        return TwsTarget(tws_settings.mode, host, port, client_ids.next(), account,
+                         client_ids.next)
     if tws_settings.is_paper:
         paper: PaperSession = request.getfixturevalue("paper_tws")
         return TwsTarget("paper", paper.host, paper.port, client_ids.next(), paper.account,
@@ -161,7 +165,7 @@ async def ib(
     # by the test's timeout (tws_timeout).
     client.RequestTimeout = IB_REQUEST_TIMEOUT
     guard = guard_paper_only(client)
-    fake: FakeTWS | None = None if tws_target.is_paper else request.getfixturevalue("fake_tws")
+    fake: FakeTWS | None = request.getfixturevalue("fake_tws") if tws_target.is_fake else None
     start = fake.transcript.count if fake is not None else 0
     refused = ConnectErrors(client)
     try:

@@ -19,6 +19,7 @@ pytest_plugins = [
     "pytest_tws.fixtures",
     "pytest_tws.restart",
     "pytest_tws.netfault.fixture",
+    "pytest_tws.cassette.fixture",
 ]
 
 SETTINGS_KEY = pytest.StashKey[TwsSettings]()
@@ -34,7 +35,7 @@ MARKERS = (
     ("fake_only", "needs the fake's fault control; skipped with --tws=paper"),
 )
 
-FAKE_ONLY_REASON = "fake_only: needs the fake TWS's fault control, and this run is --tws=paper"
+FAKE_ONLY_REASON = "fake_only: needs the fake TWS's fault control, and this run is --tws={}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,6 +64,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[SETTINGS_KEY]
     source = settings.sources["mode"]
+    if settings.mode == "replay":
+        return [f"tws: replay of the cassettes in {settings.cassettes} ({source})"]
     if settings.is_paper:
         account = settings.account or "first managed account"
         return [f"tws: paper TWS at {settings.host}:{settings.port} ({source}), clientIds from "
@@ -87,9 +90,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     settings = config.stash[SETTINGS_KEY]
     add_default_timeouts(config, items, settings.timeout)
-    if not settings.is_paper:
+    if settings.uses_fake:
         return
-    skip = pytest.mark.skip(reason=FAKE_ONLY_REASON)
+    skip = pytest.mark.skip(reason=FAKE_ONLY_REASON.format(settings.mode))
     for item in items:
         if item.get_closest_marker("fake_only") is not None:
             item.add_marker(skip)

@@ -16,7 +16,10 @@ import pytest
 
 T = TypeVar("T")
 
-MODES = ("fake", "paper")
+DEFAULT_CASSETTES = "tests/cassettes"
+#: the modes that serve each test through its cassette (pytest_tws.cassette.fixture)
+CASSETTE_MODES = ("record", "replay")
+MODES = ("fake", "paper", "record", "replay")
 DEFAULT_PAPER_PORT = 7497
 DEFAULT_CLIENT_ID = 100
 #: Seconds a test using the plugin's fixtures may run (pytest-timeout), unless set otherwise.
@@ -102,7 +105,8 @@ class Option(Generic[T]):
 OPTIONS: tuple[Option[Any], ...] = (
     Option("mode", "--tws", "PYTEST_TWS", "tws", "fake", _mode,
            "where tests run: 'fake' (an in-process fake TWS per worker) or 'paper' "
-           "(a running paper TWS / IB Gateway)"),
+           "(a running paper TWS / IB Gateway), 'record' (paper, through a recording proxy: "
+           "one cassette per test) or 'replay' (each test served from its cassette)"),
     Option("host", "--tws-host", "PYTEST_TWS_HOST", "tws_host", "127.0.0.1", _text,
            "paper TWS host"),
     Option("port", "--tws-port", "PYTEST_TWS_PORT", "tws_port", DEFAULT_PAPER_PORT, _port,
@@ -120,6 +124,10 @@ OPTIONS: tuple[Option[Any], ...] = (
            DEFAULT_TEST_TIMEOUT, _timeout,
            "seconds a test using the plugin's fixtures may take before it fails (0: no "
            "limit); an explicit pytest-timeout setting or marker wins"),
+    Option("cassettes", "--tws-cassettes", "PYTEST_TWS_CASSETTES", "tws_cassettes",
+           DEFAULT_CASSETTES, _text,
+           "directory of the cassettes --tws=record writes and --tws=replay reads (relative "
+           "to the rootdir)"),
 )
 
 
@@ -136,10 +144,16 @@ class TwsSettings:
     sources: Mapping[str, str]
     timeout: float = DEFAULT_TEST_TIMEOUT
     catalog: str = ""
+    cassettes: str = DEFAULT_CASSETTES
 
     @property
     def is_paper(self) -> bool:
-        return self.mode == "paper"
+        """Tests talk to a paper TWS (directly, or through the recording proxy)."""
+        return self.mode in ("paper", "record")
+
+    @property
+    def uses_fake(self) -> bool:
+        return self.mode == "fake"
 
 
 def add_options(parser: pytest.Parser) -> None:

@@ -57,7 +57,7 @@ class TwsTarget:
 
     @property
     def is_paper(self) -> bool:
-        return self.mode == "paper"
+        return self.mode in ("paper", "record")
 
     def new_client_id(self) -> int:
         """Another clientId for a second client in the same test (never reused in the run)."""

@@ -74,7 +74,7 @@ def test_a_bad_value_is_a_usage_error_naming_its_source(
     monkeypatch.setenv("PYTEST_TWS", "live")
     result = user.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--tws: 'live' is not one of fake, paper, "
+    result.stderr.fnmatch_lines(["*--tws: 'live' is not one of fake, paper, record, replay, "
                                  "from environment PYTEST_TWS*"])
     result = user.runpytest("--tws=fake")  # the command line wins over the environment
     assert result.ret == 0

@@ -35,7 +35,8 @@ def test_an_empty_value_falls_through_to_the_next_source() -> None:
 @pytest.mark.parametrize(
     ("cli", "env", "ini", "expected"),
     [
-        ({"tws": "live"}, {}, {}, "--tws: 'live' is not one of fake, paper, from command line"),
+        ({"tws": "live"}, {}, {},
+         "--tws: 'live' is not one of fake, paper, record, replay, from command line"),
         ({}, {"PYTEST_TWS_PORT": "abc"}, {}, "from environment PYTEST_TWS_PORT"),
         ({}, {}, {"tws_client_id": "-3"}, "'-3' is not a clientId"),
         ({}, {}, {"tws_seed": "x"}, "--tws-seed: 'x' is not an integer seed, from ini tws_seed"),
