@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
@@ -175,7 +176,10 @@ async def ib(
     except LiveAccountError as exc:
         pytest.fail(f"ib fixture: {exc}", pytrace=False)
     except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
-        client.disconnect()
+        # ib_async 2.1's disconnect() itself raises "Not connected" when the refusal came
+        # between its socket connect and its API start (its connectionStats needs isReady)
+        with contextlib.suppress(ConnectionError):
+            client.disconnect()
         pytest.fail(refused.explain(tws_target, exc), pytrace=False)
     finally:
         refused.detach()
