@@ -19,16 +19,12 @@ from typing import Any
 
 from pytest_tws.cassette.decode import StreamDecoder
 from pytest_tws.cassette.format import CLIENT, TWS, Cassette, Entry, Scrubber, save
+from pytest_tws.cassette.loopback import CONNECT_TIMEOUT, LoopbackServer
 
 log = logging.getLogger("pytest_tws.cassette")
 
-LOOPBACK = "127.0.0.1"
 #: bytes read from a socket at once
 CHUNK = 65536
-#: seconds to wait for the upstream TWS to accept a connection
-CONNECT_TIMEOUT = 5.0
-#: seconds `stop` waits for each pump thread
-JOIN_TIMEOUT = 5.0
 
 
 class _Connection:
@@ -67,12 +63,14 @@ class _Connection:
                 self.proxy.autosave()
 
 
-class RecordingProxy:
+class RecordingProxy(LoopbackServer):
     """Listens on 127.0.0.1:`port` (0: any free) and records sessions with the upstream TWS.
 
     Use as a context manager or `start()`/`stop()`; `cassette()` is the (scrubbed) recording
     so far, `save(path)` writes it.
     """
+
+    kind = "recording proxy"
 
     def __init__(self, upstream_host: str, upstream_port: int, port: int = 0,
                  scrubber: Scrubber | None = None, clock: Any = time.monotonic,
@@ -84,63 +82,26 @@ class RecordingProxy:
         self.scrubber = scrubber if scrubber is not None else Scrubber()
         self.clock = clock
         self.started = clock()
-        self._requested_port = port
-        self._listener: socket.socket | None = None
-        self._lock = threading.Lock()
+        super().__init__(port)
         self._entries: list[Entry] = []
-        self._threads: list[threading.Thread] = []
-        self._sockets: list[socket.socket] = []
-        self._connections = 0
-        self._stopping = threading.Event()
-
-    @property
-    def host(self) -> str:
-        return LOOPBACK
-
-    @property
-    def port(self) -> int:
-        if self._listener is None:
-            raise RuntimeError("the recording proxy is not started")
-        return int(self._listener.getsockname()[1])
 
     def start(self) -> RecordingProxy:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((LOOPBACK, self._requested_port))
-        listener.listen()
-        self._listener = listener
         self.started = self.clock()
-        self._spawn(self._accept, "cassette-accept")
+        self._listen()
         return self
 
-    def _spawn(self, target: Any, name: str, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if self._stopping.is_set():
-                client.close()
-                return
-            try:
-                upstream = socket.create_connection(self.upstream, timeout=CONNECT_TIMEOUT)
-                upstream.settimeout(None)
-            except OSError as exc:
-                log.warning("cassette: upstream TWS %s:%d refused: %s", *self.upstream, exc)
-                client.close()
-                continue
-            with self._lock:
-                conn = self._connections
-                self._connections += 1
-                self._sockets += [client, upstream]
-            connection = _Connection(self, conn, client, upstream)
-            self._spawn(connection.pump, f"cassette-{conn}-client", CLIENT, client, upstream)
-            self._spawn(connection.pump, f"cassette-{conn}-tws", TWS, upstream, client)
+    def _on_client(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(self.upstream, timeout=CONNECT_TIMEOUT)
+            upstream.settimeout(None)
+        except OSError as exc:
+            log.warning("cassette: upstream TWS %s:%d refused: %s", *self.upstream, exc)
+            client.close()
+            return
+        conn = self._hold(client, upstream)
+        connection = _Connection(self, conn, client, upstream)
+        self._spawn(connection.pump, f"cassette-{conn}-client", CLIENT, client, upstream)
+        self._spawn(connection.pump, f"cassette-{conn}-tws", TWS, upstream, client)
 
     def add(self, entries: list[Entry]) -> None:
         if entries:
@@ -153,21 +114,7 @@ class RecordingProxy:
                 self.save(self.out)
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._listener is not None:
-            # close() alone does not wake a thread blocked in accept(): a connection does
-            with contextlib.suppress(OSError), socket.create_connection(
-                    (LOOPBACK, self.port), timeout=CONNECT_TIMEOUT):
-                pass
-            self._listener.close()
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        for thread in self._threads:
-            thread.join(JOIN_TIMEOUT)
+        self._close_all()
         self.autosave()
 
     def __enter__(self) -> RecordingProxy:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from pytest_tws.cassette.decode import StreamDecoder
 from pytest_tws.cassette.format import CLIENT, HANDSHAKE, SERVER_VERSION, Cassette, Entry
+from pytest_tws.cassette.loopback import LoopbackServer
 from pytest_tws.cassette.matching import IdMap, MatchRules, side_by_side, unify
 from pytest_tws.fake.describe import describe_response
 from pytest_tws.model.errors import Code, error_text
@@ -35,10 +35,7 @@ from pytest_tws.wire.versions import MIN_SERVER_VER_PROTOBUF
 
 log = logging.getLogger("pytest_tws.cassette")
 
-LOOPBACK = "127.0.0.1"
 CHUNK = 65536
-JOIN_TIMEOUT = 5.0
-CONNECT_TIMEOUT = 5.0
 #: the code a request without a recorded answer gets (as TWS answers a request it cannot read)
 NO_RECORDED_ANSWER = Code.MISSING_OR_INVALID
 #: ... and an order: a rejection, which ends the order for the client (ib_async takes 321
@@ -71,8 +68,10 @@ def script(entries: list[Entry]) -> tuple[list[Entry], list[_Step]]:
     return opening, steps
 
 
-class ReplayServer:
+class ReplayServer(LoopbackServer):
     """Serves `cassette` on 127.0.0.1:`port` (0: any free) until `stop`."""
+
+    kind = "replay server"
 
     def __init__(self, cassette: Cassette, port: int = 0, rules: MatchRules | None = None,
                  name: str = "cassette") -> None:
@@ -81,47 +80,14 @@ class ReplayServer:
         self.name = name
         self.failures: list[str] = []
         """what went wrong, server side: refused versions, requests with no recorded answer"""
-        self._requested_port = port
-        self._listener: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._sockets: list[socket.socket] = []
-        self._connections = 0
-        self._stopping = threading.Event()
-
-    @property
-    def host(self) -> str:
-        return LOOPBACK
-
-    @property
-    def port(self) -> int:
-        if self._listener is None:
-            raise RuntimeError("the replay server is not started")
-        return int(self._listener.getsockname()[1])
+        super().__init__(port)
 
     def start(self) -> ReplayServer:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((LOOPBACK, self._requested_port))
-        listener.listen()
-        self._listener = listener
-        self._spawn(self._accept, "replay-accept")
+        self._listen()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._listener is not None:
-            with contextlib.suppress(OSError), socket.create_connection(
-                    (LOOPBACK, self.port), timeout=CONNECT_TIMEOUT):
-                pass  # wakes the accept() close() alone would leave blocked
-            self._listener.close()
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        for thread in self._threads:
-            thread.join(JOIN_TIMEOUT)
+        self._close_all()
 
     def __enter__(self) -> ReplayServer:
         return self.start()
@@ -134,26 +100,9 @@ class ReplayServer:
         with self._lock:
             self.failures.append(text)
 
-    def _spawn(self, target: Any, name: str, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            if self._stopping.is_set():
-                client.close()
-                return
-            with self._lock:
-                index = self._connections
-                self._connections += 1
-                self._sockets.append(client)
-            self._spawn(self._serve, f"replay-{index}", client, index)
+    def _on_client(self, client: socket.socket) -> None:
+        index = self._hold(client)
+        self._spawn(self._serve, f"replay-{index}", client, index)
 
     def _serve(self, sock: socket.socket, index: int) -> None:
         with contextlib.suppress(OSError):
